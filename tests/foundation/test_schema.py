@@ -1,0 +1,95 @@
+"""`mtx init` on SQLite and PostgreSQL: schema at head, a second run a no-op, models and migrations in step."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from tracker import db as dbm
+from tracker.cli import main
+from tracker.models import AuditEntry, Base, Commit, Repository
+
+pytestmark = pytest.mark.postgres
+
+
+def schema_snapshot(url: str) -> dict:
+    insp = inspect(dbm.get_engine(url))
+    return {t: (sorted(c["name"] for c in insp.get_columns(t)),
+                sorted(i["name"] for i in insp.get_indexes(t)),
+                sorted(u["name"] for u in insp.get_unique_constraints(t)))
+            for t in insp.get_table_names()}
+
+
+def test_init_twice_reaches_head_and_second_run_changes_nothing(empty_db_url, capsys):
+    assert main(["--db", empty_db_url, "init"]) == 0
+    first = capsys.readouterr().out
+    assert "-> " + dbm.head_revision() in first
+    assert dbm.current_revision(empty_db_url) == dbm.head_revision()
+    before = schema_snapshot(empty_db_url)
+    assert {"communities", "repositories", "commits", "certificates", "awards", "audit_log", "users",
+            "evaluation_rounds", "collection_bookmarks"} <= set(before)
+
+    assert main(["--db", empty_db_url, "init"]) == 0
+    second = capsys.readouterr().out
+    assert "already at head" in second
+    assert schema_snapshot(empty_db_url) == before
+
+
+def test_models_and_migrations_do_not_drift(db_url):
+    """The equivalent of `alembic check`: autogenerate finds nothing to add at head."""
+    with dbm.get_engine(db_url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+
+
+def test_every_constraint_is_named(db_url):
+    insp = inspect(dbm.get_engine(db_url))
+    for table in insp.get_table_names():
+        for fk in insp.get_foreign_keys(table):
+            assert fk["name"], f"unnamed foreign key on {table}"
+        for uq in insp.get_unique_constraints(table):
+            assert uq["name"] and uq["name"].startswith("uq_"), (table, uq)
+
+
+def test_audit_log_refuses_update_and_delete(session):
+    session.add(AuditEntry(actor="a", actor_role="admin", action="x", entity="e", entity_key="k"))
+    session.commit()
+    for statement in ("UPDATE audit_log SET actor = 'b'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            session.execute(text(statement))
+        session.rollback()
+    assert session.scalar(select(AuditEntry.actor)) == "a"
+
+
+def test_commit_unique_per_repository_and_sha_and_times_come_back_utc(session):
+    repo = Repository(platform="github", api_url="https://api.github.com", path="o/r")
+    session.add(repo)
+    session.flush()
+    beijing = dt.timezone(dt.timedelta(hours=8))
+    session.add(Commit(repository_id=repo.id, sha="a" * 40, author_time=dt.datetime(2025, 3, 1, 9, 0, tzinfo=beijing)))
+    session.commit()
+    stored = session.scalar(select(Commit.author_time))
+    assert stored == dt.datetime(2025, 3, 1, 1, 0, tzinfo=dt.timezone.utc)
+    assert stored.utcoffset() == dt.timedelta(0)
+    session.add(Commit(repository_id=repo.id, sha="a" * 40))
+    with pytest.raises(IntegrityError):
+        session.commit()
+
+
+def test_naive_datetimes_are_refused(session):
+    repo = Repository(platform="github", api_url="https://api.github.com", path="o/r")
+    session.add(repo)
+    session.flush()
+    session.add(Commit(repository_id=repo.id, sha="b" * 40, author_time=dt.datetime(2025, 3, 1)))
+    with pytest.raises(Exception, match="naive datetime"):
+        session.flush()
+
+
+def test_platform_and_state_are_checked_by_the_database(session):
+    session.add(Repository(platform="sourceforge", api_url="x", path="o/r"))
+    with pytest.raises(IntegrityError):
+        session.commit()

@@ -1,0 +1,89 @@
+"""Who is acting, and what they may see.
+
+Every tracker function that reads or changes data takes an `Actor`. Enterprise users see only their own enterprise's
+rows; evaluators see community data and the ledger read-only; administrators see and change everything.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+Role = Literal["admin", "evaluator", "enterprise"]
+
+
+class AccessDenied(PermissionError):
+    """The actor may not do or see this. The message says who, what, and what role it needs."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: Role
+    enterprise_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.role not in ("admin", "evaluator", "enterprise"):
+            raise ValueError(f"unknown role {self.role!r}")
+        if (self.role == "enterprise") != (self.enterprise_id is not None):
+            raise ValueError("an enterprise actor needs an enterprise, and only an enterprise actor has one")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def may_see_enterprise(self, enterprise_id: int) -> bool:
+        return self.role != "enterprise" or self.enterprise_id == enterprise_id
+
+
+SYSTEM = Actor("system", "admin")
+
+ROLE_LABELS = {"admin": "管理员", "evaluator": "评审专家", "enterprise": "企业用户"}
+
+
+def require_role(actor: Actor, *roles: Role, action: str = "this action") -> None:
+    if actor.role not in roles:
+        needed = " / ".join(f"{ROLE_LABELS[r]} {r}" for r in roles)
+        raise AccessDenied(f"用户 {actor.name}（{ROLE_LABELS[actor.role]}）无权执行此操作 / "
+                           f"{actor.name} ({actor.role}) may not do {action}; it needs {needed}")
+
+
+def require_enterprise(actor: Actor, enterprise_id: int, what: str = "this enterprise's data") -> None:
+    if not actor.may_see_enterprise(enterprise_id):
+        raise AccessDenied(f"用户 {actor.name} 只能查看本企业的数据 / {actor.name} may only see its own "
+                           f"enterprise's data, not {what}")
+
+
+def scope_enterprise(stmt, actor: Actor, enterprise_id_column):
+    """Restrict a SELECT to the actor's enterprise when the actor is an enterprise user."""
+    if actor.role == "enterprise":
+        return stmt.where(enterprise_id_column == actor.enterprise_id)
+    return stmt
+
+
+def os_login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return os.environ.get("USER") or "unknown"
+
+
+def resolve_actor(session: Session, name: str | None) -> Actor:
+    """The actor the CLI acts as: a registered user's role, else the operator at the shell (administrator).
+
+    Whoever can run `mtx` against the database can change it directly, so an unregistered name acts as an
+    administrator; the name is what the audit log records. A registered but disabled user is refused.
+    """
+    from tracker.models import User
+
+    name = name or os_login()
+    user = session.scalar(select(User).where(User.username == name))
+    if user is None:
+        return Actor(name, "admin")
+    if not user.is_active:
+        raise AccessDenied(f"用户 {name} 已停用 / user {name} is disabled; an administrator can re-enable it")
+    return Actor(user.username, user.role, user.enterprise_id)  # type: ignore[arg-type]

@@ -1,0 +1,93 @@
+"""The `mtx` command line. Global options come before the subcommand; each group lives in its own module.
+
+Exit codes: 0 success, 1 a failure the user must act on (message on stderr), 2 bad usage (from Click).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from tracker.access import AccessDenied, os_login
+from tracker.db import DEFAULT_URL, DatabaseError
+
+app = typer.Typer(
+    name="mtx",
+    help="满天星 Tracker: 开源社区活跃度与开源鸿蒙认证奖励 / open-source community metrics and OpenHarmony award ledger.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,  # never print local variables (tokens, passwords) in a traceback
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class UserFacingError(Exception):
+    """A failure the user must act on: printed without a traceback, exit code 1."""
+
+
+@dataclass
+class State:
+    db_url: str
+    config_dir: Path
+    user: str
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    db: str = typer.Option(DEFAULT_URL, "--db", envvar="MTX_DATABASE_URL", show_envvar=True,
+                           help="数据库地址 / database URL (sqlite:///mtx.db or postgresql://user@host/db)"),
+    config: Path = typer.Option(Path("config"), "--config", envvar="MTX_CONFIG", show_envvar=True,
+                                help="配置目录 / configuration directory"),
+    as_user: Optional[str] = typer.Option(None, "--as", envvar="MTX_USER", show_envvar=True,
+                                          help="以此用户身份操作，记入审计日志 / act as this user (default: OS login)"),
+) -> None:
+    ctx.obj = State(db_url=db, config_dir=config, user=as_user or os_login())
+
+
+def state(ctx: typer.Context) -> State:
+    return ctx.find_root().obj
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def fail(message: str) -> None:
+    raise UserFacingError(message)
+
+
+# command modules register themselves on `app`
+from tracker.cli import core  # noqa: E402,F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tracker.config import ConfigError
+
+    try:
+        app(args=argv, prog_name="mtx", standalone_mode=True)
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except (UserFacingError, DatabaseError, AccessDenied, ConfigError) as exc:
+        typer.echo(f"mtx: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        typer.echo("mtx: interrupted", err=True)
+        return 130
+    return 0
+
+
+def entrypoint() -> None:
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Core commands: init, config check, users, enterprises."""
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from tracker import db as dbm
+from tracker.access import resolve_actor
+from tracker.cli import app, emit_json, fail, state
+
+config_app = typer.Typer(help="配置 / configuration", no_args_is_help=True)
+users_app = typer.Typer(help="用户 / users of the app", no_args_is_help=True)
+enterprises_app = typer.Typer(help="企业 / enterprises", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(users_app, name="users")
+app.add_typer(enterprises_app, name="enterprises")
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """创建或升级数据库结构 / create or upgrade the schema (idempotent)."""
+    st = state(ctx)
+    before, after = dbm.upgrade(st.db_url)
+    where = dbm.safe_url(st.db_url)
+    if before == after:
+        typer.echo(f"数据库已是最新 / schema already at head ({after}): {where}")
+    else:
+        typer.echo(f"数据库结构 {before or '(空)'} -> {after} / schema upgraded: {where}")
+
+
+@config_app.command("check")
+def config_check(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="JSON output")) -> None:
+    """校验全部配置 / validate every configuration file; exit 1 on any error."""
+    from tracker.config import check_config
+
+    st = state(ctx)
+    config, problems = check_config(st.config_dir)
+    errors = [p for p in problems if p.severity == "error"]
+    if as_json:
+        emit_json({"ok": not errors, "problems": [p.as_dict() for p in problems]})
+    else:
+        for p in problems:
+            typer.echo(p.render(), err=p.severity == "error")
+        if errors:
+            typer.echo(f"{len(errors)} 个错误, {len(problems) - len(errors)} 个警告 / "
+                       f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s)", err=True)
+        else:
+            communities = len(config.communities.communities) if config else 0
+            typer.echo(f"配置有效 / configuration OK: {communities} communities, "
+                       f"{len(config.model_files) if config else 0} scoring models"
+                       + (f", {len(problems)} warning(s)" if problems else ""))
+    if errors:
+        raise typer.Exit(1)
+
+
+def _session(ctx: typer.Context):
+    st = state(ctx)
+    dbm.ensure_schema_current(st.db_url)
+    return dbm.session_scope(st.db_url)
+
+
+@users_app.command("add")
+def users_add(
+    ctx: typer.Context,
+    username: str,
+    role: str = typer.Option(..., "--role", help="admin / evaluator / enterprise"),
+    enterprise: Optional[str] = typer.Option(None, "--enterprise", help="企业统一社会信用代码 / the enterprise's USCC"),
+    password_env: Optional[str] = typer.Option(None, "--password-env",
+                                               help="name of an environment variable holding the password"),
+) -> None:
+    """添加用户 / add a user (the password is read from a prompt or an environment variable, never an argument)."""
+    import os
+
+    from tracker.users import UserError, create_user
+
+    if role not in ("admin", "evaluator", "enterprise"):
+        raise typer.BadParameter("role must be admin, evaluator or enterprise", param_hint="--role")
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            fail(f"environment variable {password_env} is not set")
+    else:
+        password = typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+    with _session(ctx) as session:
+        actor = resolve_actor(session, state(ctx).user)
+        try:
+            create_user(session, actor, username, role, password, enterprise)
+        except UserError as exc:
+            fail(str(exc))
+    typer.echo(f"已添加用户 / added user {username} ({role})")
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """列出用户 / list users (administrators only)."""
+    from tracker.users import list_users
+
+    with _session(ctx) as session:
+        users = list_users(session, resolve_actor(session, state(ctx).user))
+        rows = [{"username": u.username, "role": u.role, "enterprise_id": u.enterprise_id, "active": u.is_active}
+                for u in users]
+    if as_json:
+        emit_json(rows)
+    else:
+        for r in rows:
+            typer.echo(f"{r['username']:<20} {r['role']:<11} {'active' if r['active'] else 'disabled'}")
+
+
+@enterprises_app.command("list")
+def enterprises_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """列出企业 / list enterprises you may see."""
+    from tracker.enterprises import list_enterprises
+
+    with _session(ctx) as session:
+        rows = list_enterprises(session, resolve_actor(session, state(ctx).user))
+    if as_json:
+        emit_json(rows)
+        return
+    for r in rows:
+        typer.echo(f"{r['uscc']}  {r['name']}  {r['district'] or ''}  产品 {r['products']}  证书 {r['certificates']}")
+
+
+@enterprises_app.command("show")
+def enterprises_show(ctx: typer.Context, uscc: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """查看企业 / show one enterprise."""
+    from tracker.enterprises import NotFound, enterprise_dict, get_enterprise
+
+    with _session(ctx) as session:
+        try:
+            enterprise = get_enterprise(session, resolve_actor(session, state(ctx).user), uscc)
+        except NotFound as exc:
+            fail(str(exc))
+        data = enterprise_dict(enterprise) | {"products": [
+            {"name": p.name, "type": p.product_type, "first_version": p.first_version,
+             "certificates": [c.cert_no for c in p.certificates]} for p in enterprise.products]}
+    if as_json:
+        emit_json(data)
+    else:
+        typer.echo(f"{data['name']} ({data['uscc']}) {data['district'] or ''}")
+        for p in data["products"]:
+            typer.echo(f"  {p['name']} [{p['type']}] {', '.join(p['certificates'])}")

@@ -1,0 +1,174 @@
+"""Database access: one engine per URL, sessions, and schema upgrades through Alembic.
+
+SQLite is the embedded default (a file in the working directory); PostgreSQL is production. Everything else in
+`tracker/` talks to the database through the session this module hands out, never through a raw driver.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///mtx.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseError(RuntimeError):
+    """A database problem the user must act on (bad URL, unreachable server, schema behind)."""
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://) and pick the psycopg 3 driver for PostgreSQL."""
+    url = url.strip()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown without its credentials part
+        return url.split("@")[-1]
+
+
+def is_sqlite(engine_or_url) -> bool:
+    name = engine_or_url.dialect.name if hasattr(engine_or_url, "dialect") else make_url(normalise_url(str(engine_or_url))).get_backend_name()
+    return name == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def get_engine(url: str = DEFAULT_URL) -> Engine:
+    """One engine per URL per process; SQLite gets foreign keys, WAL and a busy timeout."""
+    url = normalise_url(url)
+    if url not in _ENGINES:
+        _ENGINES[url] = _create_engine(url)
+    return _ENGINES[url]
+
+
+def dispose_engine(url: str) -> None:
+    """Close a URL's pooled connections and forget its engine (before dropping a database, or after a fork)."""
+    engine = _ENGINES.pop(normalise_url(url), None)
+    if engine is not None:
+        engine.dispose()
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise DatabaseError(f"数据库地址无法解析 / cannot parse database URL {safe_url(url)!r}: {exc}. "
+                            "Use e.g. sqlite:///mtx.db or postgresql://user@host/dbname") from None
+    kwargs: dict = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": 30}
+        db_path = parsed.database
+        if db_path and db_path != ":memory:":
+            parent = Path(db_path).expanduser().resolve().parent
+            if not parent.exists():
+                raise DatabaseError(f"SQLite 数据库所在目录不存在 / directory {parent} does not exist; create it first")
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        if parsed.database and parsed.database != ":memory:":
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+    return engine
+
+
+def session_factory(url: str) -> sessionmaker[Session]:
+    return sessionmaker(get_engine(url), expire_on_commit=False, future=True)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """A session whose work commits together or not at all."""
+    session = session_factory(url)()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["mtx_url"] = normalise_url(url)
+    return cfg
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(DEFAULT_URL)).get_current_head()
+
+
+def current_revision(url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(url).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
+    """Bring the schema to `revision`; returns (before, after). Running it at head changes nothing."""
+    from alembic import command
+
+    try:
+        before = current_revision(url)
+    except Exception as exc:
+        raise DatabaseError(f"无法连接数据库 / cannot connect to {safe_url(url)}: {type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+    cfg = alembic_config(url)
+    command.upgrade(cfg, revision)
+    return before, current_revision(url)
+
+
+def ensure_schema_current(url: str) -> None:
+    """Refuse to work on a database whose schema is not at head, with the fix in the message."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
+            and not Path(parsed.database).exists():
+        raise DatabaseError(f"数据库文件 {parsed.database} 不存在 / database file does not exist. "
+                            f"请先运行 / run first: mtx --db '{safe_url(url)}' init")
+    try:
+        current = current_revision(url)
+    except Exception as exc:
+        raise DatabaseError(f"无法连接数据库 / cannot connect to {safe_url(url)}: {type(exc).__name__}") from None
+    head = head_revision()
+    if current != head:
+        state = "未初始化 / not initialised" if current is None else f"版本 {current}，最新为 {head} / at {current}, head is {head}"
+        raise DatabaseError(f"数据库 {safe_url(url)} 结构{state}. 请先运行 / run first: mtx --db '{safe_url(url)}' init")
+
+
+def table_names(url: str) -> list[str]:
+    return sorted(inspect(get_engine(url)).get_table_names())
+
+
+def env_database_url() -> str:
+    return os.environ.get("MTX_DATABASE_URL") or DEFAULT_URL

@@ -1,0 +1,529 @@
+"""The schema: SQLAlchemy 2 typed models with named constraints.
+
+The schema changes only through Alembic migrations (`tracker/migrations/versions`); a test fails when the models and
+migrations drift. Times are stored as UTC and always come back as aware UTC datetimes, on SQLite and PostgreSQL alike.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PLATFORMS = ("github", "gitee", "gitcode", "gitlab", "git")
+REPO_STATES = ("active", "archived", "empty", "moved", "gone")
+FOCUS_FIELDS = ("automotive", "smart-terminal", "education", "other")
+ITEM_STATES_ISSUE = ("open", "closed")
+ITEM_STATES_PULL = ("open", "closed", "merged")
+STREAMS = ("repo", "commits", "releases", "contributors", "issues", "pulls")
+RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
+RESULT_STATUSES = ("ok", "failed", "skipped", "deadline")
+PRODUCT_TYPES = ("开发板", "模组", "设备", "发行版", "软件")
+CERT_STATUSES = ("valid", "revoked")
+AWARD_STATUSES = ("computed", "approved", "paid", "to_recover", "released")
+ROUND_STATUSES = ("draft", "frozen", "published")
+ROLES = ("admin", "evaluator", "enterprise")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC in, aware UTC out. SQLite keeps naive UTC text; PostgreSQL keeps timestamptz."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: convert to aware UTC before storing")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+# --- communities and repositories -------------------------------------------------------------------------------------
+
+
+class CommunityRepository(Base):
+    __tablename__ = "community_repositories"
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(300), default="config")  # "config" or the organisation entry's URL
+
+
+class Community(Base):
+    __tablename__ = "communities"
+    __table_args__ = (CheckConstraint(_in("focus", FOCUS_FIELDS), name="focus"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    focus: Mapped[str] = mapped_column(String(20), default="other")
+    applicant: Mapped[str | None] = mapped_column(String(200))
+    homepage: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    repositories: Mapped[list["Repository"]] = relationship(
+        secondary="community_repositories", back_populates="communities", order_by="Repository.id")
+
+
+class Repository(Base):
+    __tablename__ = "repositories"
+    __table_args__ = (
+        UniqueConstraint("platform", "api_url", "path"),
+        CheckConstraint(_in("platform", PLATFORMS), name="platform"),
+        CheckConstraint(_in("state", REPO_STATES), name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    api_url: Mapped[str] = mapped_column(String(300))
+    path: Mapped[str] = mapped_column(String(300))
+    web_url: Mapped[str | None] = mapped_column(String(500))
+    default_branch: Mapped[str | None] = mapped_column(String(200))
+    licence: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), default="active")
+    moved_to: Mapped[str | None] = mapped_column(String(500))
+    is_fork: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    missing_since: Mapped[dt.datetime | None]  # an organisation entry no longer lists it
+
+    communities: Mapped[list[Community]] = relationship(
+        secondary="community_repositories", back_populates="repositories")
+
+
+class RepositorySnapshot(Base):
+    __tablename__ = "repository_snapshots"
+    __table_args__ = (UniqueConstraint("repository_id", "taken_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    taken_on: Mapped[dt.date] = mapped_column(Date)
+    taken_at: Mapped[dt.datetime]
+    stars: Mapped[int | None]
+    forks: Mapped[int | None]
+    subscribers: Mapped[int | None]
+    open_issues: Mapped[int | None]
+    created_at: Mapped[dt.datetime | None]
+    pushed_at: Mapped[dt.datetime | None]
+
+
+# --- people, accounts, organisations ------------------------------------------------------------------------------------
+
+
+class Person(Base):
+    """One human (or bot) behind one or more platform accounts and e-mail addresses."""
+
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Account(Base):
+    """An identity as one platform shows it: keyed by login, or by e-mail where a commit has no linked login."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(320))  # "login:<login>" or "email:<lower-case e-mail>"
+    login: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+    __table_args__ = (CheckConstraint(_in("kind", ("company", "university", "government", "foundation",
+                                                  "individual", "other")), name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="company")
+    chongqing_local: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Affiliation(Base):
+    """A dated enrolment of a person in an organisation (end exclusive; open ends mean 'still')."""
+
+    __tablename__ = "affiliations"
+    __table_args__ = (UniqueConstraint("person_id", "organisation_id", "start_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(40), default="email-domain")
+
+
+# --- collected activity -----------------------------------------------------------------------------------------------
+
+
+class Commit(Base):
+    __tablename__ = "commits"
+    __table_args__ = (
+        UniqueConstraint("repository_id", "sha"),
+        Index("ix_commits_sha", "sha"),
+        Index("ix_commits_repository_id_author_time", "repository_id", "author_time"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    sha: Mapped[str] = mapped_column(String(64))
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    author_email: Mapped[str | None] = mapped_column(String(320))
+    author_time: Mapped[dt.datetime | None]
+    committer_name: Mapped[str | None] = mapped_column(String(200))
+    committer_email: Mapped[str | None] = mapped_column(String(320))
+    committer_time: Mapped[dt.datetime | None]
+    author_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
+    committer_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    is_merge: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_title: Mapped[str | None] = mapped_column(String(500))
+    missing_since: Mapped[dt.datetime | None]  # a --full pass no longer saw it on the default branch
+
+
+class Release(Base):
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("repository_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(300))
+    name: Mapped[str | None] = mapped_column(String(500))
+    published_at: Mapped[dt.datetime | None]
+    prerelease: Mapped[bool] = mapped_column(Boolean, default=False)
+    missing_since: Mapped[dt.datetime | None]
+
+
+class _WorkItem:
+    """Columns shared by issues and pull/merge requests."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40))  # as the platform gives it: "42", "I1DACG"
+    title: Mapped[str | None] = mapped_column(String(1000))
+    author_login: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    comments: Mapped[int] = mapped_column(Integer, default=0)
+    first_response_at: Mapped[dt.datetime | None]
+    missing_since: Mapped[dt.datetime | None]
+
+
+class Issue(_WorkItem, Base):
+    __tablename__ = "issues"
+    __table_args__ = (UniqueConstraint("repository_id", "number"),
+                      CheckConstraint(_in("state", ITEM_STATES_ISSUE), name="state"))
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(10))
+    author_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+
+
+class PullRequest(_WorkItem, Base):
+    __tablename__ = "pull_requests"
+    __table_args__ = (UniqueConstraint("repository_id", "number"),
+                      CheckConstraint(_in("state", ITEM_STATES_PULL), name="state"))
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(10))
+    merged_at: Mapped[dt.datetime | None]
+    author_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+
+
+class RepositoryContributor(Base):
+    """The platform's own contributor list, kept as a cross-check (contributors are derived from commits)."""
+
+    __tablename__ = "repository_contributors"
+    __table_args__ = (UniqueConstraint("repository_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(320))
+    login: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    contributions: Mapped[int] = mapped_column(Integer, default=0)
+    seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# --- collection bookkeeping -------------------------------------------------------------------------------------------
+
+
+class CollectionBookmark(Base):
+    __tablename__ = "collection_bookmarks"
+    __table_args__ = (UniqueConstraint("repository_id", "stream"),
+                      CheckConstraint(_in("stream", STREAMS), name="stream"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    stream: Mapped[str] = mapped_column(String(20))
+    cursor: Mapped[dict[str, Any] | None]
+    validators: Mapped[dict[str, Any] | None]  # list URL -> {"etag": ..., "last_modified": ...}
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CollectionRun(Base):
+    __tablename__ = "collection_runs"
+    __table_args__ = (CheckConstraint(_in("status", RUN_STATUSES), name="status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    actor: Mapped[str | None] = mapped_column(String(100))
+    host: Mapped[str | None] = mapped_column(String(200))
+    pid: Mapped[int | None]
+    options: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class CollectionResult(Base):
+    __tablename__ = "collection_results"
+    __table_args__ = (UniqueConstraint("run_id", "repository_id"),
+                      CheckConstraint(_in("status", RESULT_STATUSES), name="status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("collection_runs.id", ondelete="CASCADE"))
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    items: Mapped[dict[str, Any] | None]  # stream -> records written
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    rate_limit_waits: Mapped[int] = mapped_column(Integer, default=0)
+    wait_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+# --- the certificate award ledger -------------------------------------------------------------------------------------
+
+
+class Enterprise(Base):
+    __tablename__ = "enterprises"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    uscc: Mapped[str] = mapped_column(String(18), unique=True)  # 统一社会信用代码
+    district: Mapped[str | None] = mapped_column(String(50))
+    registered_in_chongqing: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    products: Mapped[list["Product"]] = relationship(back_populates="enterprise", order_by="Product.id")
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (UniqueConstraint("enterprise_id", "normalised_name", "product_type"),
+                      CheckConstraint(_in("product_type", PRODUCT_TYPES), name="product_type"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    normalised_name: Mapped[str] = mapped_column(String(300))
+    product_type: Mapped[str] = mapped_column(String(10))
+    first_version: Mapped[bool] = mapped_column(Boolean, default=True)  # 首版次
+
+    enterprise: Mapped[Enterprise] = relationship(back_populates="products")
+    certificates: Mapped[list["Certificate"]] = relationship(back_populates="product", order_by="Certificate.pass_date")
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    __table_args__ = (CheckConstraint(_in("status", CERT_STATUSES), name="status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"), index=True)
+    cert_no: Mapped[str] = mapped_column(String(100), unique=True)  # opaque: no published format
+    issuer: Mapped[str] = mapped_column(String(200))
+    programme: Mapped[str] = mapped_column(String(200))  # 证书类型, e.g. OpenHarmony生态产品兼容性证书
+    os_version: Mapped[str | None] = mapped_column(String(40))  # normalised, e.g. 5.0.2
+    api_level: Mapped[int | None]
+    pass_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="valid")
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+    derived_from_no: Mapped[str | None] = mapped_column(String(100))  # series / inherited certificate's source
+    derived_from_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id", ondelete="SET NULL"))
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    product: Mapped[Product] = relationship(back_populates="certificates")
+
+
+class Award(Base):
+    __tablename__ = "awards"
+    __table_args__ = (CheckConstraint(_in("status", AWARD_STATUSES), name="status"),
+                      CheckConstraint("amount >= 0", name="amount_non_negative"),
+                      UniqueConstraint("certificate_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="RESTRICT"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"), index=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id", ondelete="RESTRICT"))
+    amount: Mapped[int] = mapped_column(BigInteger, default=0)  # yuan
+    rule_set_version: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="computed")
+    reason_code: Mapped[str | None] = mapped_column(String(50))
+    reason: Mapped[str | None] = mapped_column(Text)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None]
+    paid_at: Mapped[dt.datetime | None]
+
+
+# --- evaluation rounds ------------------------------------------------------------------------------------------------
+
+
+class EvaluationRound(Base):
+    __tablename__ = "evaluation_rounds"
+    __table_args__ = (CheckConstraint(_in("status", ROUND_STATUSES), name="status"),
+                      UniqueConstraint("year", "name"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    data_cutoff: Mapped[dt.date] = mapped_column(Date)
+    model_name: Mapped[str] = mapped_column(String(100))
+    model_content: Mapped[dict[str, Any]]
+    model_hash: Mapped[str] = mapped_column(String(64))
+    budget: Mapped[int] = mapped_column(BigInteger, default=0)  # yuan
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    frozen_at: Mapped[dt.datetime | None]
+    published_at: Mapped[dt.datetime | None]
+
+
+class RoundCandidate(Base):
+    __tablename__ = "round_candidates"
+    __table_args__ = (UniqueConstraint("round_id", "community_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_rounds.id", ondelete="CASCADE"))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="RESTRICT"))
+    applicant: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ExpertScore(Base):
+    __tablename__ = "expert_scores"
+    __table_args__ = (UniqueConstraint("candidate_id", "expert", "signal"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("round_candidates.id", ondelete="CASCADE"))
+    expert: Mapped[str] = mapped_column(String(100))
+    signal: Mapped[str] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SignalValue(Base):
+    """A signal's value frozen for a candidate when its round is frozen; null means missing."""
+
+    __tablename__ = "signal_values"
+    __table_args__ = (UniqueConstraint("candidate_id", "signal"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("round_candidates.id", ondelete="CASCADE"))
+    signal: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(200))
+
+
+class RoundResult(Base):
+    __tablename__ = "round_results"
+    __table_args__ = (UniqueConstraint("candidate_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_rounds.id", ondelete="CASCADE"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("round_candidates.id", ondelete="CASCADE"))
+    score: Mapped[float | None] = mapped_column(Float)
+    coverage: Mapped[float | None] = mapped_column(Float)
+    rank: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(20), default="ok")
+    contributions: Mapped[dict[str, Any] | None]
+    recommended_amount: Mapped[int | None] = mapped_column(BigInteger)
+
+
+# --- users and the audit log ------------------------------------------------------------------------------------------
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role"),
+        CheckConstraint("(role = 'enterprise') = (enterprise_id IS NOT NULL)", name="enterprise_link"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="RESTRICT"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only: database triggers refuse UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_key: Mapped[str | None] = mapped_column(String(200))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
