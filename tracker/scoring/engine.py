@@ -35,7 +35,13 @@ Status = Literal["ok", "unavailable"]
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """One scored row: enough to show the score and to explain it signal by signal."""
+    """One scored row: enough to show the score and to explain it signal by signal.
+
+    ``score`` is final (normalised, clipped, scaled, rounded) and None when unavailable;
+    ``raw_score`` is the sum of ``contributions`` on the output scale, before normalisation and
+    clipping (None only when no signal could be counted); ``coverage`` is the share of |weight|
+    present, 0..1.
+    """
 
     name: str
     model: str
@@ -58,6 +64,12 @@ def normalisation_bounds(model: ScoringModel) -> tuple[float, float]:
     low = sum(signal.weight * worst_fraction(signal) for signal in signals) / total
     high = sum(signal.weight * best_fraction(signal) for signal in signals) / total
     return low, high
+
+
+def percent(share: float) -> str:
+    """0.75 -> '75%', 0.595 -> '59.5%': never rounds a share up to the threshold it missed."""
+    text = f"{math.floor(share * 1000 + 1e-9) / 10:.1f}".removesuffix(".0")
+    return f"{text}%"
 
 
 def _is_missing(value: float | None) -> bool:
@@ -88,10 +100,10 @@ def score_signals(
         else:
             terms[signal.name] = signal.weight * worst_fraction(signal)
 
-    def unavailable(reason: str, contributions: dict[str, float]) -> ScoreResult:
+    def unavailable(reason: str, contributions: dict[str, float], raw: float | None = None) -> ScoreResult:
         return ScoreResult(
             name=name, model=model.name, model_hash=digest, status="unavailable", score=None,
-            raw_score=None, coverage=coverage, contributions=contributions, missing=missing,
+            raw_score=raw, coverage=coverage, contributions=contributions, missing=missing,
             reason=reason,
         )
 
@@ -105,8 +117,9 @@ def score_signals(
     groups = {g.name: sum(contributions[s.name] for s in g.signals) for g in model.groups}
     if model.missing is MissingPolicy.coverage and coverage < model.min_coverage:
         return unavailable(
-            f"coverage {coverage:.0%} is below the model's minimum {model.min_coverage:.0%}",
+            f"coverage {percent(coverage)} is below the model's minimum {percent(model.min_coverage)}",
             contributions,
+            raw * model.scale,
         )
 
     final = raw

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import unicodedata
 
-from tracker.scoring.engine import ScoreResult
+from tracker.scoring.engine import ScoreResult, percent
 from tracker.scoring.model import ScoringModel
 
 
@@ -49,7 +49,7 @@ def results_to_text(results: list[ScoreResult], model: ScoringModel, model_hash:
     for r in results:
         score = f"{r.score:.{model.decimals}f}" if r.score is not None else "-"
         note = r.reason or (f"missing: {', '.join(r.missing)}" if r.missing else "")
-        body.append([str(r.rank) if r.rank is not None else "-", r.name, score, f"{r.coverage:.0%}", note])
+        body.append([str(r.rank) if r.rank is not None else "-", r.name, score, percent(r.coverage), note])
     widths = [max(display_width(row[i]) for row in [header, *body]) for i in range(len(header))]
     numeric = {0, 2, 3}
     for row in [header, *body]:
