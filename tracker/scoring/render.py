@@ -19,7 +19,7 @@ def result_to_dict(result: ScoreResult, decimals: int) -> dict:
         "name": result.name,
         "score": result.score,
         "coverage": round(result.coverage, 4),
-        "contributions": {signal: round(points, decimals) for signal, points in result.contributions.items()},
+        "contributions": {signal: round(points, decimals) + 0.0 for signal, points in result.contributions.items()},  # no -0.0
         "model": result.model,
         "model_hash": result.model_hash,
         "status": result.status,

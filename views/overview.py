@@ -1,0 +1,66 @@
+"""总览 / overview: what the database holds and how fresh it is."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from tracker.overview import overview
+from views.common import current_actor, database_url, session, when, yuan
+
+PLATFORM_LABELS = {"github": "GitHub", "gitee": "Gitee", "gitcode": "GitCode/AtomGit", "gitlab": "GitLab", "git": "Git"}
+FOCUS_LABELS = {"automotive": "汽车", "smart-terminal": "智能终端", "education": "教育", "other": "其他"}
+AWARD_LABELS = {"computed": "已测算", "approved": "已审批", "paid": "已拨付", "to_recover": "待追回", "released": "已释放"}
+
+
+@st.cache_data(ttl=60, show_spinner="正在读取数据…")
+def load(url: str, actor) -> dict:
+    with session() as s:
+        return overview(s, actor)
+
+
+actor = current_actor()
+data = load(database_url(), actor)
+
+st.title("总览")
+fresh = data["freshness"]
+st.caption(f"数据更新于 {when(fresh['last_run_finished_at'])} · 最新提交 {when(fresh['latest_commit'])} · "
+           f"最新仓库快照 {when(fresh['latest_snapshot'])}")
+
+st.subheader("开源社区")
+cols = st.columns(4)
+cols[0].metric("社区", f"{data['communities']:,}")
+cols[1].metric("仓库", f"{data['repositories']:,}")
+cols[2].metric("提交（镜像去重）", f"{data['commits']:,}")
+cols[3].metric("贡献者（不含机器人）", f"{data['contributors']:,}")
+cols = st.columns(4)
+cols[0].metric("版本发布", f"{data['releases']:,}")
+cols[1].metric("Issue", f"{data['issues']:,}")
+cols[2].metric("Pull/Merge Request", f"{data['pull_requests']:,}")
+focus = "、".join(f"{FOCUS_LABELS.get(k, k)} {v}" for k, v in sorted(data["communities_by_focus"].items()))
+cols[3].metric("重点领域", focus or "—")
+
+left, right = st.columns(2)
+with left:
+    st.markdown("**各平台仓库数**")
+    platforms = pd.DataFrame([{"平台": PLATFORM_LABELS.get(k, k), "仓库数": v}
+                              for k, v in data["repositories_by_platform"].items()])
+    if not platforms.empty:
+        st.altair_chart(alt.Chart(platforms).mark_bar().encode(
+            x=alt.X("仓库数:Q"), y=alt.Y("平台:N", sort="-x"), tooltip=["平台", "仓库数"]), width="stretch")
+with right:
+    st.markdown("**每月提交数（镜像去重）**")
+    monthly = pd.DataFrame([{"月份": k, "提交数": v} for k, v in data["commits_by_month"].items()])
+    if not monthly.empty:
+        st.altair_chart(alt.Chart(monthly).mark_line(point=True).encode(
+            x=alt.X("月份:O"), y=alt.Y("提交数:Q"), tooltip=["月份", "提交数"]), width="stretch")
+
+st.subheader("开源鸿蒙适配认证奖励" + ("（本企业）" if data["scope"] == "enterprise" else ""))
+cols = st.columns(4)
+cols[0].metric("企业", f"{data['enterprises']:,}")
+cols[1].metric("产品", f"{data['products']:,}")
+revoked = data["certificates_by_status"].get("revoked", 0)
+cols[2].metric("证书", f"{data['certificates']:,}", help=f"其中已撤销 {revoked} 张")
+cols[3].metric("奖励金额（测算+审批+拨付）", yuan(data["awarded_total"]))
+if data["awards_by_status"]:
+    st.caption(" · ".join(f"{AWARD_LABELS.get(k, k)} {yuan(v)}" for k, v in data["awards_by_status"].items()))
