@@ -136,3 +136,26 @@ def session(db_url):
     factory = dbm.session_factory(db_url)
     with factory() as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> Path:
+    """A scale-1 sample database (SQLite file), built once per test session. Copy it before changing it."""
+    from tracker.sample import build_sample
+
+    path = tmp_path_factory.mktemp("sample") / "sample.db"
+    url = f"sqlite:///{path}"
+    dbm.upgrade(url)
+    build_sample(url, scale=1)
+    dbm.dispose_engine(url)
+    return path
+
+
+@pytest.fixture
+def sample_db_url(sample_db, tmp_path) -> str:
+    """A private copy of the scale-1 sample."""
+    path = tmp_path / "sample.db"
+    shutil.copyfile(sample_db, path)
+    url = f"sqlite:///{path}"
+    yield url
+    dbm.dispose_engine(url)

@@ -346,9 +346,14 @@ class _World:
         demo = self.scale == 1
         platform = rng.choices([p for p, _ in PLATFORM_WEIGHTS], [w for _, w in PLATFORM_WEIGHTS])[0]
         state, stop_month, mirror_of = "active", None, None
-        word = names.REPO_WORDS[(ri + ci) % len(names.REPO_WORDS)] if ri else "core"
+        others = names.REPO_WORDS[1:]  # the first word is "core", every community's first repository
+        word = others[(ri + ci) % len(others)] if ri else names.REPO_WORDS[0]
+        if ri > len(others):
+            word = f"{word}-{ri}"
         if demo:  # the demo's hard cases, at fixed places
             platform = ["gitcode", "gitee", "github", "gitlab", "git"][(ci + ri) % 5]
+            if (ci, ri) == (4, 0):
+                platform = "gitcode"  # OpenHarmony-style: the main home on GitCode, mirrored on GitHub
             if (ci, ri) == (1, 2):
                 word = "platform/ui"  # a GitLab subgroup project
                 platform = "gitlab"
@@ -394,9 +399,8 @@ class _World:
     def activity(self) -> None:
         total_weight = sum(r.weight for r in self.repos if r.mirror_of is None) or 1.0
         target = self.sizes["commits"]
-        done = 0
         generated: dict[int, list[dict]] = {}
-        for repo in self.repos:
+        for position, repo in enumerate(self.repos, 1):
             rng = _rng(self.seed, f"repo:{repo.id}")
             community = self.communities[repo.community]
             if repo.mirror_of is not None:
@@ -413,8 +417,7 @@ class _World:
             open_issues = self._work_items(rng, repo, community, len(commits))
             self._snapshots(rng, repo, community, open_issues)
             self._contributors(repo, commits)
-            done += len(commits)
-            self.progress("commits", done, target)
+            self.progress("activity", position, len(self.repos))
 
     def _relink(self, commit: dict, platform: str) -> dict:
         person = commit["_person"]

@@ -26,12 +26,9 @@ ORG_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 def make_uscc(rng: random.Random, region: str) -> str:
     """A fictional, valid 统一社会信用代码: 9 (工商) 1 (企业), region, an organisation code with its check, the check."""
-    from tracker.ledger.uscc import gb11714_check_char, uscc_check_char
+    from tracker.ledger.uscc import make_uscc as complete
 
-    body8 = "MA" + "".join(rng.choice(ORG_CODE_CHARS) for _ in range(6))
-    org_code = body8 + gb11714_check_char(body8)
-    first17 = "91" + region + org_code
-    return first17 + uscc_check_char(first17)
+    return complete("91" + region + "MA" + "".join(rng.choice(ORG_CODE_CHARS) for _ in range(6)))
 
 
 def build_ledger(conn: Connection, seed: int, scale: int, as_of: dt.date, sizes: dict, writer, ids) -> None:
