@@ -1,0 +1,28 @@
+"""Collectors: fetch repository activity from code-hosting platforms as plain records, from a bookmark.
+
+Public API (see ``collector.base`` for the contract)::
+
+    from collector import open_platform, HttpSettings, CollectorSettings
+    with open_platform("github", tokens=[("MTX_GITHUB_TOKEN", os.environ["MTX_GITHUB_TOKEN"])]) as github:
+        repo = github.repository("owner/name")
+        run = repo.fetch("commits", stored_bookmark_json)
+        for page in run:                       # one DB transaction per page:
+            store(page.records); save(page.bookmark.to_json())
+        run.stats                              # requests, not_modified, retries, rate_limit_waits, waited_seconds
+"""
+
+from collector.base import CollectorSettings, Fetch, Page, PlatformCollector, RepositoryCollector
+from collector.bookmarks import Bookmark, Validators
+from collector.bots import BotRules, is_bot
+from collector.errors import (ApiError, CollectorError, QuotaExhausted, RetriesExhausted, TokenRejected,
+                              TransientError)
+from collector.http import HttpSettings, RequestStats, TokenPool, Transport
+from collector.records import (RECORD_TYPES, STREAMS, Commit, Contributor, Issue, PullRequest, Record, Release,
+                               RepoSnapshot)
+from collector.registry import open_platform, platform_class, platforms, register
+
+__all__ = ["ApiError", "Bookmark", "BotRules", "CollectorError", "CollectorSettings", "Commit", "Contributor", "Fetch",
+           "HttpSettings", "Issue", "Page", "PlatformCollector", "PullRequest", "QuotaExhausted", "RECORD_TYPES",
+           "Record", "Release", "RepoSnapshot", "RepositoryCollector", "RequestStats", "RetriesExhausted", "STREAMS",
+           "TokenPool", "TokenRejected", "TransientError", "Transport", "Validators", "is_bot", "open_platform",
+           "platform_class", "platforms", "register"]

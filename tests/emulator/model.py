@@ -240,7 +240,7 @@ def generate_repo(world: World, full_name: str, *, commits: int = 0, seed: int =
     for kind, count in (("issue", issues), ("pull", pulls)):
         for k in range(count):
             number += 1
-            created = start + timedelta(seconds=span * (k + 1) / (count + 2))
+            created = start + timedelta(seconds=int(span * (k + 1) / (count + 2)))
             author = humans[rng.randrange(len(humans))]
             item = Issue(number=number, id=world.next_id(), title=f"{kind.title()} {k} in {full_name}",
                          author_login=author.login, created_at=created, updated_at=created,
@@ -261,7 +261,7 @@ def generate_repo(world: World, full_name: str, *, commits: int = 0, seed: int =
                     item.merged_at = item.closed_at
             repo.issues.append(item)
     for k in range(releases):
-        created = start + timedelta(seconds=span * (k + 1) / (releases + 1))
+        created = start + timedelta(seconds=int(span * (k + 1) / (releases + 1)))
         draft = k == releases - 1 and releases > 2
         repo.releases.append(Release(id=world.next_id(), tag_name=f"v{k}.0", name=None if k == 0 else f"Release {k}",
                                      created_at=created,
