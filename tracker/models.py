@@ -264,7 +264,7 @@ class _WorkItem:
     created_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
-    comments: Mapped[int] = mapped_column(Integer, default=0)
+    comments: Mapped[int | None] = mapped_column(Integer)  # None: the platform did not say (GitHub pull lists)
     first_response_at: Mapped[dt.datetime | None]
     missing_since: Mapped[dt.datetime | None]
 
