@@ -161,6 +161,8 @@ class CollectionSettings(Strict):
     first_response_days: int = Field(180, ge=0, description="fetch first responses for items updated this recently")
     overlap_minutes: int = Field(60, ge=0, description="look-back overlap for incremental collection")
     concurrency: int = Field(4, ge=1, le=64)
+    max_retries: int = Field(6, ge=0, le=20, description="retries of a request on timeouts, broken bodies and 5xx")
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="per request")
     bot_patterns: list[str] = Field(default_factory=list)
 
 

@@ -1,0 +1,339 @@
+"""`mtx collect`: every configured repository, incrementally, concurrently, within rate limits.
+
+Per repository and stream the collector yields pages; each page's records and the bookmark that covers them are
+written in ONE transaction, so a run killed at any instant resumes where the last committed page ended, and upserts
+on natural keys make the overlap harmless. `--full` starts every stream from scratch (no bookmark) and, after a
+complete pass, marks commits, releases and contributors it no longer saw with `missing_since` (nothing is deleted):
+run it periodically (e.g. weekly) to find commits that reached the default branch with an old date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+import collector
+from collector import CollectorError, CollectorSettings, HttpSettings
+from tracker import db as dbm
+from tracker.access import Actor
+from tracker.collect import faults, store
+from tracker.collect.lock import CollectionLock
+from tracker.collect.sync import sync_config
+from tracker.config import Config
+from tracker.models import (CollectionBookmark, CollectionResult, CollectionRun, Commit, Community, CommunityRepository,
+                            Release, Repository, RepositoryContributor)
+
+log = logging.getLogger("mtx.collect")
+STREAMS = collector.STREAMS
+
+
+@dataclass
+class CollectOptions:
+    community: str | None = None
+    repo: str | None = None
+    platform: str | None = None
+    full: bool = False
+    concurrency: int | None = None
+    max_wait: float = 3600.0
+    deadline: float | None = None
+    streams: tuple[str, ...] = STREAMS
+
+
+@dataclass
+class RepoOutcome:
+    repository_id: int
+    platform: str
+    path: str
+    status: str = "ok"  # ok / failed / skipped / deadline
+    items: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+    not_modified: int = 0
+    rate_limit_waits: int = 0
+    wait_seconds: float = 0.0
+    error: str | None = None
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    duration: float = 0.0
+
+    def line(self) -> str:
+        items = " ".join(f"{k}={v}" for k, v in self.items.items() if v) or "no new items"
+        text = (f"{self.platform} {self.path}: {self.status} {items} requests={self.requests} "
+                f"304s={self.not_modified} waits={self.rate_limit_waits} ({self.wait_seconds:.0f}s) "
+                f"{self.duration:.1f}s")
+        return text + (f" error: {self.error}" if self.error else "")
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    status: str
+    outcomes: list[RepoOutcome]
+    seconds: float
+
+    @property
+    def failed(self) -> list[RepoOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+class Redactor:
+    """Replaces every known token value in a text (defence in depth: collectors already never print tokens)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def tokens_for(config: Config, platform: str, environ: dict[str, str]) -> list[tuple[str, str]]:
+    return [(name, environ[name]) for name in config.token_env(platform) if environ.get(name)]
+
+
+def select_repositories(session: Session, config: Config, options: CollectOptions) -> list[Repository]:
+    slugs = [c.slug for c in config.communities.communities]
+    stmt = (select(Repository).join(CommunityRepository, CommunityRepository.repository_id == Repository.id)
+            .join(Community, Community.id == CommunityRepository.community_id).where(Community.slug.in_(slugs))
+            .distinct().order_by(Repository.id))
+    if options.community:
+        if options.community not in slugs:
+            raise ValueError(f"unknown community {options.community!r}: known are {', '.join(slugs)}")
+        stmt = stmt.where(Community.slug == options.community)
+    if options.platform:
+        stmt = stmt.where(Repository.platform == options.platform)
+    repos = list(session.scalars(stmt))
+    if options.repo:
+        wanted = options.repo.strip().rstrip("/")
+        repos = [r for r in repos if wanted in (r.path, r.web_url, f"{r.platform}:{r.path}")
+                 or (r.web_url or "").rstrip("/") == wanted]
+        if not repos:
+            raise ValueError(f"no configured repository matches {options.repo!r} (give its URL or owner/name)")
+    return repos
+
+
+class CollectionJob:
+    def __init__(self, url: str, config: Config, actor: Actor, options: CollectOptions, *,
+                 environ: dict[str, str] | None = None, http: HttpSettings | None = None,
+                 on_result: Callable[[RepoOutcome], None] | None = None,
+                 on_start: Callable[[int], None] | None = None) -> None:
+        self.url = url
+        self.config = config
+        self.actor = actor
+        self.options = options
+        self.environ = dict(os.environ) if environ is None else environ
+        settings = config.communities.collection
+        self.http = http or HttpSettings(max_wait=options.max_wait, max_retries=settings.max_retries,
+                                         timeout=settings.timeout_seconds)
+        self.on_result = on_result or (lambda outcome: None)
+        self.on_start = on_start or (lambda total: None)
+        self.factory: sessionmaker[Session] = dbm.session_factory(url)
+        self._platforms: dict[tuple[str, str], object] = {}
+        self._platform_lock = threading.Lock()
+        secrets = [v for name, v in self.environ.items()
+                   if any(name in config.token_env(p) for p in ("github", "gitee", "gitcode", "gitlab"))]
+        self.redact = Redactor(secrets)
+        self.started = time.monotonic()
+        self.collector_settings = CollectorSettings(response_window=dt.timedelta(days=settings.first_response_days))
+
+    # -- the run -----------------------------------------------------------------------------------------------------
+    def run(self) -> RunSummary:
+        with CollectionLock(self.url, self.actor.name):
+            return self._run_locked()
+
+    def _run_locked(self) -> RunSummary:
+        with self.factory.begin() as session:
+            session.execute(update(CollectionRun).where(CollectionRun.status == "running")
+                            .values(status="interrupted", error="the process ended before finishing (killed?)"))
+            sync_config(session, self.actor, self.config)
+            repos = select_repositories(session, self.config, self.options)
+            run = CollectionRun(actor=self.actor.name, host=socket.gethostname(), pid=os.getpid(), status="running",
+                                options={k: v for k, v in self.options.__dict__.items() if k != "streams"}
+                                | {"streams": list(self.options.streams)})
+            session.add(run)
+            session.flush()
+            run_id = run.id
+            targets = [(r.id, r.platform, r.api_url, r.path) for r in repos]
+        self.on_start(len(targets))
+        concurrency = self.options.concurrency or self.config.communities.collection.concurrency
+        outcomes: list[RepoOutcome] = []
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect") as pool:
+                for outcome in pool.map(lambda t: self._collect_repository(run_id, *t), targets):
+                    outcomes.append(outcome)
+        finally:
+            for platform in self._platforms.values():
+                try:
+                    platform.close()
+                except Exception:  # closing connections must not hide the run's outcome
+                    pass
+        status = "ok"
+        if any(o.status == "failed" for o in outcomes):
+            status = "failed" if all(o.status == "failed" for o in outcomes) else "partial"
+        elif any(o.status in ("deadline", "skipped") for o in outcomes):
+            status = "partial"
+        with self.factory.begin() as session:
+            session.execute(update(CollectionRun).where(CollectionRun.id == run_id).values(
+                status=status, finished_at=dt.datetime.now(dt.timezone.utc),
+                error=None if status == "ok" else "; ".join(f"{o.platform}:{o.path}: {o.error or o.status}"
+                                                            for o in outcomes if o.status != "ok")[:4000]))
+        return RunSummary(run_id, status, outcomes, time.monotonic() - self.started)
+
+    def _deadline_passed(self) -> bool:
+        return self.options.deadline is not None and time.monotonic() - self.started >= self.options.deadline
+
+    def _platform(self, platform: str, api_url: str):
+        key = (platform, api_url)
+        with self._platform_lock:
+            if key not in self._platforms:
+                self._platforms[key] = collector.open_platform(
+                    platform, tokens=tokens_for(self.config, platform, self.environ), base_url=api_url,
+                    http=self.http, settings=self.collector_settings)
+            return self._platforms[key]
+
+    def _collect_repository(self, run_id: int, repo_id: int, platform: str, api_url: str, path: str) -> RepoOutcome:
+        outcome = RepoOutcome(repo_id, platform, path, started_at=dt.datetime.now(dt.timezone.utc))
+        began = time.monotonic()
+        try:
+            if self._deadline_passed():
+                outcome.status = "skipped"
+                outcome.error = "deadline reached before this repository started; the next run resumes here"
+            elif platform not in collector.platforms():
+                outcome.status = "skipped"
+                outcome.error = f"platform {platform!r} has no collector yet"
+            else:
+                self._collect_streams(repo_id, self._platform(platform, api_url).repository(path), outcome)
+        except CollectorError as exc:
+            outcome.status, outcome.error = "failed", self.redact(f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # one repository's failure is recorded; the others go on
+            outcome.status = "failed"
+            outcome.error = self.redact(f"{type(exc).__name__}: {exc}")
+            log.debug("collect %s:%s failed: %s", platform, path, self.redact(traceback.format_exc()))
+        outcome.finished_at = dt.datetime.now(dt.timezone.utc)
+        outcome.duration = time.monotonic() - began
+        with self.factory.begin() as session:
+            session.add(CollectionResult(
+                run_id=run_id, repository_id=repo_id, status=outcome.status, items=outcome.items,
+                requests=outcome.requests, not_modified=outcome.not_modified,
+                rate_limit_waits=outcome.rate_limit_waits, wait_seconds=outcome.wait_seconds,
+                error=outcome.error, started_at=outcome.started_at, finished_at=outcome.finished_at,
+                duration_seconds=outcome.duration))
+        self.on_result(outcome)
+        return outcome
+
+    def _collect_streams(self, repo_id: int, repo_collector, outcome: RepoOutcome) -> None:
+        for stream in self.options.streams:
+            if self._deadline_passed():
+                outcome.status = "deadline"
+                outcome.error = f"deadline reached before stream {stream}; the next run resumes here"
+                return
+            with self.factory() as session:
+                repository = session.get(Repository, repo_id)
+                if stream != "repo" and repository.state == "gone":
+                    return
+                saved = session.scalar(select(CollectionBookmark).where(
+                    CollectionBookmark.repository_id == repo_id, CollectionBookmark.stream == stream))
+                bookmark = None if (self.options.full or saved is None) else _bookmark_json(saved)
+            fetch = repo_collector.fetch(stream, bookmark)
+            seen: set[str] | None = set() if self.options.full and stream in ("commits", "releases",
+                                                                               "contributors") else None
+            completed = False
+            try:
+                for page in fetch:
+                    faults.checkpoint(stream, "before_store")
+                    with self.factory.begin() as session:
+                        repository = session.get(Repository, repo_id)
+                        count = self._store(session, repository, stream, page.records)
+                        _save_bookmark(session, repo_id, stream, page.bookmark.to_json())
+                        session.flush()
+                        faults.checkpoint(stream, "after_store")
+                    faults.checkpoint(stream, "after_commit")
+                    outcome.items[stream] = outcome.items.get(stream, 0) + count
+                    if seen is not None:
+                        seen.update(_natural_keys(stream, page.records))
+                    if page.final:
+                        completed = True
+                        break
+                    if self._deadline_passed():
+                        outcome.status = "deadline"
+                        outcome.error = f"deadline reached inside stream {stream}; its bookmark resumes it"
+                        return
+            finally:
+                stats = fetch.stats
+                outcome.requests += stats.requests
+                outcome.not_modified += stats.not_modified
+                outcome.rate_limit_waits += stats.rate_limit_waits
+                outcome.wait_seconds += stats.waited_seconds
+            if completed and seen is not None:
+                self._mark_missing(repo_id, stream, seen)
+
+    def _store(self, session: Session, repository: Repository, stream: str, records) -> int:
+        now = dt.datetime.now(dt.timezone.utc)
+        if stream == "repo":
+            return sum(store.store_snapshot(session, repository, r, now.date(), now) for r in records)
+        if stream == "commits":
+            return store.store_commits(session, repository, records)
+        if stream == "releases":
+            return store.store_releases(session, repository, records)
+        if stream == "contributors":
+            return store.store_contributors(session, repository, records, now)
+        if stream == "issues":
+            return store.store_issues(session, repository, records)
+        if stream == "pulls":
+            return store.store_pulls(session, repository, records)
+        raise ValueError(f"unknown stream {stream}")
+
+    def _mark_missing(self, repo_id: int, stream: str, seen: set[str]) -> None:
+        model, column = {"commits": (Commit, "sha"), "releases": (Release, "tag"),
+                         "contributors": (RepositoryContributor, "key")}[stream]
+        now = dt.datetime.now(dt.timezone.utc)
+        with self.factory.begin() as session:
+            if model is RepositoryContributor:
+                stored = set(session.scalars(select(model.key).where(model.repository_id == repo_id)))
+                gone = stored - seen
+                if gone:  # the platform's list no longer names them: drop from the cross-check list
+                    session.execute(model.__table__.delete().where(model.repository_id == repo_id,
+                                                                   model.key.in_(sorted(gone))))
+                return
+            store.mark_missing(session, model, repo_id, column, seen, now)
+
+
+def _natural_keys(stream: str, records) -> set[str]:
+    if stream == "commits":
+        return {r.sha for r in records}
+    if stream == "releases":
+        return {r.tag for r in records if not r.draft}
+    return {store.account_key(r.login, r.email) or f"name:{r.name}" for r in records}
+
+
+def _bookmark_json(saved: CollectionBookmark) -> dict:
+    data = dict(saved.cursor or {})
+    if saved.validators:
+        data["validators"] = saved.validators
+    return data
+
+
+def _save_bookmark(session: Session, repo_id: int, stream: str, data: dict) -> None:
+    data = dict(data)
+    validators = data.pop("validators", None)
+    saved = session.scalar(select(CollectionBookmark).where(CollectionBookmark.repository_id == repo_id,
+                                                            CollectionBookmark.stream == stream))
+    if saved is None:
+        session.add(CollectionBookmark(repository_id=repo_id, stream=stream, cursor=data, validators=validators))
+    else:
+        saved.cursor, saved.validators = data, validators
+        saved.updated_at = dt.datetime.now(dt.timezone.utc)

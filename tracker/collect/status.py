@@ -1,0 +1,59 @@
+"""`mtx status`: one entry per repository with what is stored and how its last collection went."""
+from __future__ import annotations
+
+from sqlalchemy import String, cast, distinct, func, literal, select
+from sqlalchemy.orm import Session
+
+from tracker.access import Actor
+from tracker.models import (CollectionResult, CollectionRun, Commit, Community, CommunityRepository, Issue,
+                            PullRequest, Release, Repository)
+
+
+def _counts(session: Session, stmt) -> dict[int, int]:
+    return dict(session.execute(stmt).all())
+
+
+def repository_status(session: Session, actor: Actor, community: str | None = None) -> list[dict]:
+    """Every repository (of one community, if given): stored counts and the last run's figures; any role may read."""
+    stmt = select(Repository).order_by(Repository.platform, Repository.path)
+    if community:
+        stmt = (stmt.join(CommunityRepository, CommunityRepository.repository_id == Repository.id)
+                .join(Community, Community.id == CommunityRepository.community_id).where(Community.slug == community))
+    repos = list(session.scalars(stmt))
+    if community and not repos and session.scalar(select(Community.id).where(Community.slug == community)) is None:
+        raise LookupError(f"没有社区 {community} / no community with slug {community!r}")
+    ids = [r.id for r in repos]
+    if not ids:
+        return []
+    author = func.coalesce(literal("a") + cast(Commit.author_account_id, String), literal("e") + func.lower(Commit.author_email))
+    commits = _counts(session, select(Commit.repository_id, func.count()).where(Commit.repository_id.in_(ids))
+                      .group_by(Commit.repository_id))
+    contributors = _counts(session, select(Commit.repository_id, func.count(distinct(author)))
+                           .where(Commit.repository_id.in_(ids), Commit.is_bot.is_(False))
+                           .group_by(Commit.repository_id))
+    releases = _counts(session, select(Release.repository_id, func.count()).where(Release.repository_id.in_(ids))
+                       .group_by(Release.repository_id))
+    issues = _counts(session, select(Issue.repository_id, func.count()).where(Issue.repository_id.in_(ids))
+                     .group_by(Issue.repository_id))
+    pulls = _counts(session, select(PullRequest.repository_id, func.count())
+                    .where(PullRequest.repository_id.in_(ids)).group_by(PullRequest.repository_id))
+    latest = (select(CollectionResult.repository_id, func.max(CollectionResult.id).label("id"))
+              .where(CollectionResult.repository_id.in_(ids)).group_by(CollectionResult.repository_id).subquery())
+    last_runs = {row.repository_id: row for row in session.execute(
+        select(CollectionResult.repository_id, CollectionResult.status, CollectionResult.finished_at,
+               CollectionResult.requests, CollectionResult.not_modified, CollectionResult.error,
+               CollectionRun.id.label("run_id"))
+        .join(latest, latest.c.id == CollectionResult.id)
+        .join(CollectionRun, CollectionRun.id == CollectionResult.run_id))}
+    out = []
+    for r in repos:
+        last = last_runs.get(r.id)
+        out.append({
+            "platform": r.platform, "path": r.path, "state": r.state,
+            "commits": commits.get(r.id, 0), "releases": releases.get(r.id, 0),
+            "contributors": contributors.get(r.id, 0), "issues": issues.get(r.id, 0), "pulls": pulls.get(r.id, 0),
+            "last_run": None if last is None else {
+                "status": last.status, "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+                "requests": last.requests, "not_modified": last.not_modified},
+        })
+    return out

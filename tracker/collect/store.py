@@ -1,0 +1,193 @@
+"""Upserts of collector records on their natural keys, one page per call, inside the caller's transaction.
+
+Re-storing the same page changes nothing, so a run killed at any point and run again converges to the same rows.
+Values that describe *when we looked* (snapshot day, contributor `seen_at`) are the only ones that depend on the run.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+import collector.records as rec
+from tracker.models import (Account, Commit, Issue, PullRequest, Release, Repository, RepositoryContributor,
+                            RepositorySnapshot)
+
+
+def _insert(session: Session, model):
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)
+
+
+def _least(session: Session, a, b):
+    """The smaller non-null of two values, in either dialect (order-independent merging of first-seen values)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.least(a, b)
+    return func.min(func.coalesce(a, b), func.coalesce(b, a))
+
+
+def _dedupe(rows: list[dict], keys: Sequence[str]) -> list[dict]:
+    """The last row per key (PostgreSQL refuses to update one row twice in one statement)."""
+    out: dict[tuple, dict] = {}
+    for row in rows:
+        out[tuple(row[k] for k in keys)] = row
+    return list(out.values())
+
+
+def account_key(login: str | None, email: str | None) -> str | None:
+    if login:
+        return f"login:{login.lower()}"
+    if email:
+        return f"email:{email.strip().lower()}"
+    return None
+
+
+def ensure_accounts(session: Session, platform: str, people: Iterable[tuple[str | None, str | None, str | None, bool]]
+                    ) -> dict[str, int]:
+    """Upsert accounts from (login, name, email, is_bot); returns key -> id. Name and e-mail keep the smallest seen."""
+    rows = {}
+    for login, name, email, is_bot in people:
+        key = account_key(login, email)
+        if key is None:
+            continue
+        row = rows.setdefault(key, {"platform": platform, "key": key, "login": login, "name": name,
+                                    "email": None if login else (email or "").strip().lower() or None,
+                                    "is_bot": is_bot})
+        row["is_bot"] = row["is_bot"] or is_bot
+        if name and (row["name"] is None or name < row["name"]):
+            row["name"] = name
+    if not rows:
+        return {}
+    ins = _insert(session, Account)
+    stmt = ins.on_conflict_do_update(index_elements=["platform", "key"], set_={
+        "name": _least(session, Account.name, ins.excluded.name),
+        "is_bot": Account.is_bot | ins.excluded.is_bot,
+    })
+    ordered = sorted(rows.values(), key=lambda r: r["key"])  # a fixed order: concurrent runs lock rows alike
+    session.execute(stmt, ordered)
+    ids: dict[str, int] = {}
+    keys = [r["key"] for r in ordered]
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        ids.update(session.execute(select(Account.key, Account.id)
+                                   .where(Account.platform == platform, Account.key.in_(chunk))).all())
+    return ids
+
+
+def store_snapshot(session: Session, repository: Repository, snap: rec.RepoSnapshot, today: dt.date,
+                   now: dt.datetime) -> int:
+    """Update the repository's state and descriptive fields and keep one dated snapshot per day."""
+    state = "archived" if snap.archived and snap.state == "active" else snap.state
+    values = {"state": state, "moved_to": snap.moved_to if snap.state == "moved" else None}
+    for field in ("default_branch", "licence", "description"):
+        value = getattr(snap, field)
+        if value is not None or state not in ("gone",):
+            values[field] = value if value is not None else getattr(repository, field)
+    if snap.is_fork is not None:
+        values["is_fork"] = snap.is_fork
+    session.execute(update(Repository).where(Repository.id == repository.id).values(**values))
+    if snap.state == "gone":
+        return 0
+    ins = _insert(session, RepositorySnapshot)
+    row = {"repository_id": repository.id, "taken_on": today, "taken_at": now, "stars": snap.stars,
+           "forks": snap.forks, "subscribers": snap.subscribers, "open_issues": snap.open_issues,
+           "created_at": snap.created_at, "pushed_at": snap.pushed_at}
+    session.execute(ins.on_conflict_do_update(index_elements=["repository_id", "taken_on"],
+                                              set_={k: ins.excluded[k] for k in row if k not in ("repository_id",
+                                                                                                 "taken_on")}), [row])
+    return 1
+
+
+def store_commits(session: Session, repository: Repository, commits: Sequence[rec.Commit]) -> int:
+    if not commits:
+        return 0
+    accounts = ensure_accounts(session, repository.platform, [
+        p for c in commits for p in ((c.author_login, c.author_name, c.author_email, c.is_bot),
+                                     (c.committer_login, c.committer_name, c.committer_email, False))])
+    rows = [{"repository_id": repository.id, "sha": c.sha, "author_name": c.author_name,
+             "author_email": c.author_email, "author_time": c.author_time, "committer_name": c.committer_name,
+             "committer_email": c.committer_email, "committer_time": c.committer_time,
+             "author_account_id": accounts.get(account_key(c.author_login, c.author_email)),
+             "committer_account_id": accounts.get(account_key(c.committer_login, c.committer_email)),
+             "is_merge": c.is_merge, "is_bot": c.is_bot, "message_title": (c.message_title or "")[:500],
+             "missing_since": None} for c in commits]
+    rows = _dedupe(rows, ("sha",))
+    ins = _insert(session, Commit)
+    session.execute(ins.on_conflict_do_update(
+        index_elements=["repository_id", "sha"],
+        set_={k: ins.excluded[k] for k in rows[0] if k not in ("repository_id", "sha")}), rows)
+    return len(rows)
+
+
+def store_releases(session: Session, repository: Repository, releases: Sequence[rec.Release]) -> int:
+    rows = _dedupe([{"repository_id": repository.id, "tag": r.tag, "name": r.name, "published_at": r.published_at,
+                     "prerelease": r.prerelease, "missing_since": None} for r in releases if not r.draft], ("tag",))
+    if not rows:
+        return 0
+    ins = _insert(session, Release)
+    session.execute(ins.on_conflict_do_update(
+        index_elements=["repository_id", "tag"],
+        set_={k: ins.excluded[k] for k in ("name", "published_at", "prerelease", "missing_since")}), rows)
+    return len(rows)
+
+
+def store_contributors(session: Session, repository: Repository, contributors: Sequence[rec.Contributor],
+                       now: dt.datetime) -> int:
+    rows = []
+    for c in contributors:
+        key = account_key(c.login, c.email) or (f"name:{c.name}" if c.name else None)
+        if key:
+            rows.append({"repository_id": repository.id, "key": key, "login": c.login, "name": c.name,
+                         "email": c.email, "contributions": int(c.contributions or 0), "seen_at": now})
+    rows = _dedupe(rows, ("key",))
+    if not rows:
+        return 0
+    ins = _insert(session, RepositoryContributor)
+    session.execute(ins.on_conflict_do_update(
+        index_elements=["repository_id", "key"],
+        set_={k: ins.excluded[k] for k in ("login", "name", "email", "contributions", "seen_at")}), rows)
+    return len(rows)
+
+
+def _store_items(session: Session, repository: Repository, model, items: Sequence, extra) -> int:
+    if not items:
+        return 0
+    accounts = ensure_accounts(session, repository.platform, [(i.author_login, None, None, False) for i in items
+                                                              if i.author_login])
+    rows = _dedupe([{"repository_id": repository.id, "number": str(i.number), "title": (i.title or "")[:1000],
+                     "state": i.state, "author_login": i.author_login,
+                     "author_account_id": accounts.get(account_key(i.author_login, None)),
+                     "created_at": i.created_at, "updated_at": i.updated_at, "closed_at": i.closed_at,
+                     "comments": i.comments, "first_response_at": i.first_response_at, "missing_since": None,
+                     **extra(i)} for i in items], ("number",))
+    ins = _insert(session, model)
+    table = model.__table__.c
+    keep_known = {"comments", "first_response_at"}  # None means "not fetched this time", not "none"
+    set_ = {k: (func.coalesce(ins.excluded[k], table[k]) if k in keep_known else ins.excluded[k])
+            for k in rows[0] if k not in ("repository_id", "number")}
+    newer = (table.updated_at.is_(None)) | (table.updated_at <= ins.excluded.updated_at)
+    session.execute(ins.on_conflict_do_update(index_elements=["repository_id", "number"], set_=set_, where=newer), rows)
+    return len(rows)
+
+
+def store_issues(session: Session, repository: Repository, issues: Sequence[rec.Issue]) -> int:
+    return _store_items(session, repository, Issue, issues, lambda i: {})
+
+
+def store_pulls(session: Session, repository: Repository, pulls: Sequence[rec.PullRequest]) -> int:
+    return _store_items(session, repository, PullRequest, pulls, lambda p: {"merged_at": p.merged_at})
+
+
+def mark_missing(session: Session, model, repository_id: int, key_column: str, seen: set[str],
+                 now: dt.datetime) -> int:
+    """After a complete --full pass: rows no longer seen get `missing_since` (kept, not deleted)."""
+    column = getattr(model, key_column)
+    stored = set(session.scalars(select(column).where(model.repository_id == repository_id,
+                                                      model.missing_since.is_(None))))
+    gone = sorted(stored - seen)
+    for start in range(0, len(gone), 500):
+        session.execute(update(model).where(model.repository_id == repository_id,
+                                            column.in_(gone[start:start + 500])).values(missing_since=now))
+    return len(gone)
