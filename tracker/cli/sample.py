@@ -31,7 +31,8 @@ def _parse_date(value: str | None) -> dt.date | None:
         raise typer.BadParameter("write the date as YYYY-MM-DD (or 'today')", param_hint="--as-of") from None
 
 
-def build_into(url: str, scale: int, seed: int, as_of: dt.date | None):
+def build_into(url: str, scale: int, seed: int, as_of: dt.date | None, config_dir: Path | None = None):
+    from tracker.ledger.rules import rules_from_config
     from tracker.progress import progress_reporter
     from tracker.sample import DEFAULT_AS_OF, build_sample
     from tracker.sample.build import SampleError
@@ -39,7 +40,9 @@ def build_into(url: str, scale: int, seed: int, as_of: dt.date | None):
     dbm.upgrade(url)
     with progress_reporter("sample") as report:
         try:
-            return build_sample(url, scale=scale, seed=seed, as_of=as_of or DEFAULT_AS_OF, progress=report)
+            rules = rules_from_config(config_dir) if config_dir and (config_dir / "awards.yaml").exists() else None
+            return build_sample(url, scale=scale, seed=seed, as_of=as_of or DEFAULT_AS_OF, progress=report,
+                                rules=rules)
         except SampleError as exc:
             fail(str(exc))
 
@@ -52,7 +55,7 @@ def sample(
     as_of: str = typer.Option(None, "--as-of", help="last day of the sample's two years (default 2026-11-01)"),
 ) -> None:
     """生成示例数据 / fill the database with deterministic, fictional sample data (offline)."""
-    summary = build_into(state(ctx).db_url, scale, seed, _parse_date(as_of))
+    summary = build_into(state(ctx).db_url, scale, seed, _parse_date(as_of), state(ctx).config_dir)
     counts = ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
     typer.echo(f"示例数据已生成 / sample built (scale {scale}, seed {seed}) in {summary.seconds:.1f} s: {counts}")
 
@@ -90,6 +93,7 @@ def ensure_demo_accounts(url: str) -> None:
 
 @app.command()
 def demo(
+    ctx: typer.Context,
     port: int = typer.Option(8501, "--port", help="port of the app"),
     reset: bool = typer.Option(False, "--reset", help="rebuild mtx-demo.db from scratch"),
     address: str = typer.Option("127.0.0.1", "--address", help="address to listen on"),
@@ -104,7 +108,7 @@ def demo(
         dbm.upgrade(url)
         typer.echo(f"复用演示数据库 / reusing {path} (--reset rebuilds it)")
     else:
-        summary = build_into(url, 1, 2025, None)
+        summary = build_into(url, 1, 2025, None, state(ctx).config_dir)
         typer.echo(f"演示数据库已生成 / built {path} in {summary.seconds:.1f} s")
     ensure_demo_accounts(url)
     dbm.dispose_engine(url)

@@ -146,8 +146,12 @@ class _Writer:
 
 
 def build_sample(url: str, scale: int = 1, seed: int = DEFAULT_SEED, as_of: dt.date = DEFAULT_AS_OF,
-                 progress: Progress | None = None) -> SampleSummary:
-    """Fill an empty database at schema head with the sample; all or nothing."""
+                 progress: Progress | None = None, rules=None) -> SampleSummary:
+    """Fill an empty database at schema head with the sample; all or nothing.
+
+    `rules` (an AwardRuleSet, default the shipped config/awards.yaml) computes the sample's awards afterwards, as an
+    administrator named "sample" would with `mtx awards recompute`.
+    """
     started = time.perf_counter()
     sizes = expected_sizes(scale)
     dbm.ensure_schema_current(url)
@@ -174,9 +178,24 @@ def build_sample(url: str, scale: int = 1, seed: int = DEFAULT_SEED, as_of: dt.d
         writer.flush()
         if conn.dialect.name == "postgresql":
             _advance_sequences(conn, ids)
+    _compute_awards(url, rules)
+    progress and progress("awards", 1, 1)
     summary.counts = _count(url)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _compute_awards(url: str, rules) -> None:
+    from pathlib import Path
+
+    from tracker.access import Actor
+    from tracker.ledger.awards import recompute_awards
+    from tracker.ledger.rules import load_rule_set
+
+    if rules is None:
+        rules = load_rule_set(Path(__file__).resolve().parents[2] / "config" / "awards.yaml")
+    with dbm.session_scope(url) as session:
+        recompute_awards(session, Actor("sample", "admin"), rules)
 
 
 def _advance_sequences(conn: Connection, ids: _Ids) -> None:
