@@ -103,3 +103,21 @@ def test_one_failing_repository_is_recorded_and_the_others_go_on(db_url, config_
     failed_line = next(line for line in result.stdout.splitlines() if "acme/small" in line)
     assert ": failed" in failed_line and "500" in failed_line
     assert "1 failed" in result.stderr
+
+
+def test_status_json_on_the_sample_matches_the_stored_rows(sample_db_url, tmp_path):
+    result = run_mtx(sample_db_url, tmp_path, "status", "--json", "--community", "yuche-os")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 5
+    with dbm.session_scope(sample_db_url) as s:
+        for row in rows:
+            assert set(row) == {"platform", "path", "state", "commits", "releases", "contributors", "issues",
+                                "pulls", "last_run"}
+            repo_id = s.scalar(text("SELECT id FROM repositories WHERE platform = :p AND path = :path"),
+                               {"p": row["platform"], "path": row["path"]})
+            assert row["commits"] == s.scalar(text(f"SELECT COUNT(*) FROM commits WHERE repository_id = {repo_id}"))
+            assert row["issues"] == s.scalar(text(f"SELECT COUNT(*) FROM issues WHERE repository_id = {repo_id}"))
+            assert row["last_run"]["status"] == "ok" and row["last_run"]["finished_at"].startswith("2026-10-31")
+    unknown = run_mtx(sample_db_url, tmp_path, "status", "--community", "no-such-community")
+    assert unknown.returncode == 1 and "no-such-community" in unknown.stderr
