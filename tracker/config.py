@@ -57,6 +57,10 @@ class Problem:
     severity: Literal["error", "warning"] = "error"
     line: int | None = None
 
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.message} (fix: {self.fix})"
+
     def render(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         label = "错误 error" if self.severity == "error" else "警告 warning"
@@ -627,18 +631,10 @@ def check_award_rules(rules: AwardRuleSet, src: _Source, problems: list[Problem]
 
 def _check_models(directory: Path, problems: list[Problem]) -> list[Path]:
     files = sorted((directory / "models").glob("*.yaml")) if (directory / "models").is_dir() else []
-    try:
-        from tracker.scoring import validate_model_file  # type: ignore[attr-defined]
-    except ImportError:
-        validate_model_file = None
+    from tracker.scoring import validate_model_file  # imported here: scoring imports this module
+
     for path in files:
-        if validate_model_file is None:
-            continue
-        for item in validate_model_file(path):
-            problems.append(item if isinstance(item, Problem) else Problem(
-                str(path), getattr(item, "key", ""), getattr(item, "message", str(item)),
-                getattr(item, "fix", "see docs/scoring.md"), getattr(item, "severity", "error"),
-                getattr(item, "line", None)))
+        problems.extend(validate_model_file(path))
     return files
 
 

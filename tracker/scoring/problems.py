@@ -5,23 +5,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from tracker.config import Problem as ConfigProblem
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a model file (``key`` is a dotted path such as ``groups.activity.signals.org_count.weight``)."""
 
-    file: str
-    key: str
-    message: str
-    fix: str
-    severity: str = "error"  # "error" stops the model loading; "warning" does not
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.key}" if self.key else self.file
-        return f"{where}: {self.message} (fix: {self.fix})"
+# one problem type for every configuration file: file, key path, message, fix, severity (and line where known)
+Problem = ConfigProblem
 
 
 class ModelError(Exception):
