@@ -141,3 +141,16 @@ def test_repository_urls_map_to_platform_and_path(url, expected):
 def test_organisation_url_is_not_a_repository():
     with pytest.raises(ValueError, match="organisation"):
         parse_web_url("https://gitcode.com/openharmony")
+
+
+def test_a_model_naming_an_unknown_signal_fails_config_check(tmp_path, capsys):
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    model = (tmp_path / "config" / "models" / "criticality-legacy.yaml").read_text(encoding="utf-8")
+    (tmp_path / "config" / "models" / "criticality-legacy.yaml").write_text(
+        model.replace("- name: created_since", "- name: created_sinse", 1), encoding="utf-8")
+    assert main(["--config", str(tmp_path / "config"), "config", "check", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    errors = [p for p in report["problems"] if p["severity"] == "error"]
+    assert len(errors) == 1
+    assert errors[0]["file"].endswith("criticality-legacy.yaml")
+    assert "created_sinse" in errors[0]["message"] and "created_since" in errors[0]["fix"]
