@@ -326,3 +326,18 @@ def test_an_enterprise_user_lists_only_its_own_certificates(session, tmp_path):
     assert len(list_certificates(session, EVALUATOR)) == 9
     with pytest.raises(AccessDenied):
         list_certificates(session, Actor("ent-1", "enterprise", own.id), fictional_uscc(2))
+
+
+def test_a_revocation_made_in_the_ledger_survives_reimporting_the_office_file(session, tmp_path, rules):
+    from tracker.ledger.awards import revoke_certificate
+
+    rows = sample_rows()
+    rows[1]["状态"] = ""
+    path = write_csv(tmp_path / "c.csv", rows)
+    run(session, path)
+    revoke_certificate(session, ADMIN, "OH-TEST-00001", "复核不通过（测试）")
+    session.commit()
+    assert run(session, path).ok  # the file's blank status claims nothing
+    rows[1]["状态"] = "有效"  # an explicit 有效 contradicts the stored revocation
+    report = run(session, write_csv(tmp_path / "c2.csv", rows))
+    assert [(i.row, i.column, i.code) for i in report.errors] == [(3, "状态", "cert_no.conflicts_with_database")]

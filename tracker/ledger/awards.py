@@ -21,6 +21,7 @@ from tracker import audit
 from tracker.access import Actor, require_enterprise, require_role
 from tracker.config import AwardRuleSet
 from tracker.enterprises import NotFound, get_enterprise
+from tracker.ledger.auditing import record_created
 from tracker.ledger.allocation import COUNTING, AwardState, allocate, next_product_amount, revoked_state
 from tracker.ledger.rules import CertificateFacts, scope_bucket, yuan
 from tracker.models import Award, Certificate, Enterprise, Product, utcnow
@@ -114,13 +115,15 @@ class RecomputeSummary:
 
 
 def _recompute_ledger(session: Session, actor: Actor, rules: AwardRuleSet, ledger: _EnterpriseLedger,
-                      summary: RecomputeSummary, now: dt.datetime) -> None:
+                      summary: RecomputeSummary, now: dt.datetime,
+                      pending: list[tuple[str, Award]] | None = None) -> None:
+    """Re-allocate one enterprise; new awards go to `pending` (written by the caller in one go) or are written now."""
     enterprise = ledger.enterprise
     facts = [_facts(c, p) for c, p in ledger.certificates]
     by_no = {c.cert_no: (c, p) for c, p in ledger.certificates}
     stored = {c.cert_no: _state(ledger.awards[c.id]) for c, _ in ledger.certificates if c.id in ledger.awards}
     decided = allocate(rules, enterprise.registered_in_chongqing, facts, stored)
-    new_awards: list[Award] = []
+    new_awards: list[tuple[str, Award]] = []
     for cert_no, state in decided.items():
         cert, product = by_no[cert_no]
         award = ledger.awards.get(cert.id)
@@ -132,7 +135,7 @@ def _recompute_ledger(session: Session, actor: Actor, rules: AwardRuleSet, ledge
             award = Award(enterprise_id=enterprise.id, product_id=product.id, certificate_id=cert.id,
                           amount=state.amount, status=state.status, reason_code=state.reason_code,
                           reason=state.reason, rule_set_version=rules.version, computed_at=now)
-            new_awards.append(award)
+            new_awards.append((cert_no, award))
             ledger.awards[cert.id] = award
             summary.created += 1
             continue
@@ -149,13 +152,17 @@ def _recompute_ledger(session: Session, actor: Actor, rules: AwardRuleSet, ledge
             award.rule_set_version, award.computed_at = rules.version, now
         summary.changed += 1
         audit.record(session, actor, "award.recompute", "award", cert_no, before, audit.row_dict(award))
+    if pending is not None:
+        pending.extend(new_awards)
+    else:
+        _write_new_awards(session, actor, new_awards)
+
+
+def _write_new_awards(session: Session, actor: Actor, new_awards: list[tuple[str, Award]]) -> None:
     if new_awards:
-        session.add_all(new_awards)
+        session.add_all([a for _, a in new_awards])
         session.flush()
-        numbers = {c.id: c.cert_no for c, _ in ledger.certificates}
-        for award in new_awards:
-            audit.record(session, actor, "award.compute", "award", numbers[award.certificate_id], None,
-                         audit.row_dict(award))
+        record_created(session, actor, "award.compute", "award", new_awards)
 
 
 def recompute_awards(session: Session, actor: Actor, rules: AwardRuleSet, *,
@@ -173,9 +180,11 @@ def recompute_awards(session: Session, actor: Actor, rules: AwardRuleSet, *,
     summary = RecomputeSummary(rules.version)
     now = utcnow()
     ledgers = _load(session, ids)
+    pending: list[tuple[str, Award]] = []
     for ledger in ledgers.values():
         summary.enterprises += 1
-        _recompute_ledger(session, actor, rules, ledger, summary, now)
+        _recompute_ledger(session, actor, rules, ledger, summary, now, pending)
+    _write_new_awards(session, actor, pending)
     session.flush()
     return summary
 

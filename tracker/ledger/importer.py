@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import any_, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from tracker import audit
 from tracker.access import Actor, require_role
+from tracker.ledger.auditing import record_created
 from tracker.ledger.columns import (
     COLUMN_BY_KEY, COLUMNS, CHONGQING_DISTRICTS, HEADER_LOOKUP, ISSUER_BY_CERT_TYPE, STATUS_ZH, CellError, clean_name,
     header_key, name_key, normalise_product_name, parse_date, parse_product_type, parse_status, parse_yes_no, text_of)
@@ -340,6 +342,19 @@ def _chunks(items: list, size: int = 900) -> Iterable[list]:
         yield items[i:i + size]
 
 
+def _member_of(session: Session, column, values: Iterable) -> Iterable:
+    """WHERE clauses selecting rows whose `column` is in `values`: one `= ANY(array)` on PostgreSQL (a 10,000-item
+    IN list costs the driver more than the query), IN lists of 900 on SQLite (its limit on parameters)."""
+    values = list(values)
+    if not values:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(literal(values, ARRAY(column.type)))
+        return
+    for chunk in _chunks(values):
+        yield column.in_(chunk)
+
+
 @dataclass
 class _Plan:
     new_enterprises: dict[str, Row] = field(default_factory=dict)  # uscc -> first row
@@ -352,13 +367,6 @@ class _Plan:
     recertifications: int = 0
 
 
-def _stored_values(cert: Certificate) -> dict[str, Any]:
-    return {"uscc": cert.product.enterprise.uscc, "product_name": cert.product.normalised_name,
-            "product_type": cert.product.product_type, "cert_type": cert.programme, "issuer": cert.issuer,
-            "os_version": cert.os_version, "pass_date": cert.pass_date, "status": cert.status,
-            "derived_from": cert.derived_from_no}
-
-
 def _shown(key: str, value: Any) -> str:
     if key == "status":
         return STATUS_ZH.get(value, str(value))
@@ -366,35 +374,38 @@ def _shown(key: str, value: Any) -> str:
 
 
 def _check_database(out: _Collector, session: Session, rows: list[Row]) -> _Plan:
-    from sqlalchemy.orm import selectinload
-
     plan = _Plan()
     good = [r for r in rows if not r.failed]
     cert_nos = sorted({r.values["cert_no"] for r in good} | {r.values["derived_from"] for r in good
                                                                 if r.values.get("derived_from")})
-    stored: dict[str, Certificate] = {}
-    for chunk in _chunks(cert_nos):
-        stmt = (select(Certificate).where(Certificate.cert_no.in_(chunk))
-                .options(selectinload(Certificate.product).selectinload(Product.enterprise)))
-        stored.update({c.cert_no: c for c in session.scalars(stmt)})
+    stored: dict[str, dict[str, Any]] = {}  # cert_no -> the compared fields as stored
+    columns = (Certificate.cert_no, Enterprise.uscc, Product.normalised_name, Product.name, Product.product_type,
+               Certificate.programme, Certificate.issuer, Certificate.os_version, Certificate.pass_date,
+               Certificate.status, Certificate.derived_from_no)
+    for clause in _member_of(session, Certificate.cert_no, cert_nos):
+        stmt = (select(*columns).join(Product, Certificate.product_id == Product.id)
+                .join(Enterprise, Product.enterprise_id == Enterprise.id).where(clause))
+        for no, uscc, key, pname, ptype, programme, issuer, version, day, status, derived in session.execute(stmt):
+            stored[no] = {"uscc": uscc, "product_name": key, "product_type": ptype, "cert_type": programme,
+                          "issuer": issuer, "os_version": version, "pass_date": day, "status": status,
+                          "derived_from": derived, "_product_name": pname}
     codes = sorted({r.values["uscc"] for r in good})
     enterprises: dict[str, Enterprise] = {}
-    for chunk in _chunks(codes):
-        enterprises.update({e.uscc: e for e in session.scalars(select(Enterprise).where(Enterprise.uscc.in_(chunk)))})
+    for clause in _member_of(session, Enterprise.uscc, codes):
+        enterprises.update({e.uscc: e for e in session.scalars(select(Enterprise).where(clause))})
     products: dict[tuple, Product] = {}
     ids = [e.id for e in enterprises.values()]
     by_id = {e.id: e for e in enterprises.values()}
-    for chunk in _chunks(ids):
-        for p in session.scalars(select(Product).where(Product.enterprise_id.in_(chunk))):
+    for clause in _member_of(session, Product.enterprise_id, ids):
+        for p in session.scalars(select(Product).where(clause)):
             products[(by_id[p.enterprise_id].uscc, p.normalised_name, p.product_type)] = p
     # every certificate date per product, stored and new, to tell first certifications from re-certifications
     first_of_product: dict[tuple, tuple] = {}
     if products:
         product_key = {p.id: k for k, p in products.items()}
-        for chunk in _chunks(list(product_key)):
+        for clause in _member_of(session, Certificate.product_id, list(product_key)):
             for pid, pass_date, no in session.execute(select(Certificate.product_id, Certificate.pass_date,
-                                                             Certificate.cert_no)
-                                                      .where(Certificate.product_id.in_(chunk))):
+                                                             Certificate.cert_no).where(clause)):
                 k = product_key[pid]
                 first_of_product[k] = min(first_of_product.get(k, (pass_date, no)), (pass_date, no))
 
@@ -415,15 +426,17 @@ def _check_database(out: _Collector, session: Session, rows: list[Row]) -> _Plan
             if v.get("registered_in_chongqing") is not None \
                     and enterprise.registered_in_chongqing != v["registered_in_chongqing"]:
                 changes["registered_in_chongqing"] = v["registered_in_chongqing"]
-        cert = stored.get(v["cert_no"])
-        if cert is not None:
+        was = stored.get(v["cert_no"])
+        if was is not None:
             now = {**v, "product_name": v["product_key"]}
-            differing = [(key, label) for key, label in _COMPARED if _stored_values(cert)[key] != now.get(key)]
+            if not row.raw.get("status") and was["status"] == "revoked":
+                now["status"] = "revoked"  # a blank status claims nothing: a revocation made in the ledger stands
+            differing = [(key, label) for key, label in _COMPARED if was[key] != now.get(key)]
             if not differing:
                 plan.unchanged += 1
                 continue
             for key, label in differing:
-                before = cert.product.name if key == "product_name" else _stored_values(cert)[key]
+                before = was["_product_name"] if key == "product_name" else was[key]
                 hint = ("撤销证书请用 mtx certs revoke CERT_NO --reason … / revoke with mtx certs revoke"
                         if key == "status" else "以证书原件为准改正本行；若登记有误请联系管理员 / correct the row from "
                         "the certificate; if the stored record is wrong, ask an administrator")
@@ -480,12 +493,11 @@ def _apply(session: Session, actor: Actor, plan: _Plan, report: ImportReport, fi
                      audit.row_dict(enterprise))
     session.flush()
     codes = sorted({r.values["uscc"] for r in plan.new_certificates} - set(enterprises))
-    for chunk in _chunks(codes):
-        for e in session.scalars(select(Enterprise).where(Enterprise.uscc.in_(chunk))):
+    for clause in _member_of(session, Enterprise.uscc, codes):
+        for e in session.scalars(select(Enterprise).where(clause)):
             enterprises.setdefault(e.uscc, e)
-    for e in enterprises.values():
-        if e.uscc in plan.new_enterprises:
-            audit.record(session, actor, "enterprise.create", "enterprise", e.uscc, None, audit.row_dict(e))
+    record_created(session, actor, "enterprise.create", "enterprise",
+                   [(e.uscc, e) for e in enterprises.values() if e.uscc in plan.new_enterprises])
 
     products: dict[tuple, Product] = {}
     for identity, row in plan.new_products.items():
@@ -495,15 +507,14 @@ def _apply(session: Session, actor: Actor, plan: _Plan, report: ImportReport, fi
                                      first_version=v["first_version"])
     session.add_all(products.values())
     session.flush()
-    for identity, p in products.items():
-        audit.record(session, actor, "product.create", "product", f"{identity[0]}/{p.name}/{p.product_type}", None,
-                     audit.row_dict(p))
+    record_created(session, actor, "product.create", "product",
+                   [(f"{identity[0]}/{p.name}/{p.product_type}", p) for identity, p in products.items()])
     missing = {r.product_identity for r in plan.new_certificates} - set(products)
     if missing:
         code_of = {e.id: u for u, e in enterprises.items()}
         ids = sorted({enterprises[i[0]].id for i in missing})
-        for chunk in _chunks(ids):
-            for p in session.scalars(select(Product).where(Product.enterprise_id.in_(chunk))):
+        for clause in _member_of(session, Product.enterprise_id, ids):
+            for p in session.scalars(select(Product).where(clause)):
                 products.setdefault((code_of[p.enterprise_id], p.normalised_name, p.product_type), p)
 
     certificates = []
@@ -518,15 +529,13 @@ def _apply(session: Session, actor: Actor, plan: _Plan, report: ImportReport, fi
     derived_nos = sorted({c.derived_from_no for c in certificates if c.derived_from_no})
     if derived_nos:
         ids: dict[str, int] = {}
-        for chunk in _chunks(derived_nos):
-            ids.update(dict(session.execute(select(Certificate.cert_no, Certificate.id)
-                                            .where(Certificate.cert_no.in_(chunk))).all()))
+        for clause in _member_of(session, Certificate.cert_no, derived_nos):
+            ids.update(dict(session.execute(select(Certificate.cert_no, Certificate.id).where(clause)).all()))
         for c in certificates:
             if c.derived_from_no:
                 c.derived_from_id = ids.get(c.derived_from_no)
         session.flush()
-    for c in certificates:
-        audit.record(session, actor, "certificate.create", "certificate", c.cert_no, None, audit.row_dict(c))
+    record_created(session, actor, "certificate.create", "certificate", [(c.cert_no, c) for c in certificates])
     audit.record(session, actor, "certificates.import", "import", report.file, None,
                  {"sha256": file_hash, **report.summary()})
     session.flush()

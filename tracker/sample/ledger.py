@@ -11,6 +11,7 @@ import random
 
 from sqlalchemy.engine import Connection
 
+from tracker.ledger.columns import normalise_product_name
 from tracker.models import Certificate, Enterprise, Product
 from tracker.sample import names
 
@@ -61,7 +62,7 @@ def build_ledger(conn: Connection, seed: int, scale: int, as_of: dt.date, sizes:
             noun = names.PRODUCT_NOUNS[ptype][(p + case) % len(names.PRODUCT_NOUNS[ptype])]
             pname = f"{word}{noun} {chr(ord('A') + p)}{'' if block == 0 else block}"
             writer.add(Product, {"id": pid, "enterprise_id": eid, "name": pname,
-                                 "normalised_name": pname.lower().replace(" ", ""), "product_type": ptype,
+                                 "normalised_name": normalise_product_name(pname), "product_type": ptype,
                                  "first_version": first_version})
             for cert in certs:
                 cert_serial += 1
