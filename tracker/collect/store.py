@@ -81,12 +81,10 @@ def store_snapshot(session: Session, repository: Repository, snap: rec.RepoSnaps
     """Update the repository's state and descriptive fields and keep one dated snapshot per day."""
     state = "archived" if snap.archived and snap.state == "active" else snap.state
     values = {"state": state, "moved_to": snap.moved_to if snap.state == "moved" else None}
-    for field in ("default_branch", "licence", "description"):
-        value = getattr(snap, field)
-        if value is not None or state not in ("gone",):
-            values[field] = value if value is not None else getattr(repository, field)
-    if snap.is_fork is not None:
-        values["is_fork"] = snap.is_fork
+    if snap.state != "gone":  # a deleted repository keeps what we last knew of it
+        values.update(default_branch=snap.default_branch, licence=snap.licence, description=snap.description)
+        if snap.is_fork is not None:
+            values["is_fork"] = snap.is_fork
     session.execute(update(Repository).where(Repository.id == repository.id).values(**values))
     if snap.state == "gone":
         return 0
