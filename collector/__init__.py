@@ -9,11 +9,17 @@ Public API (see ``collector.base`` for the contract)::
         for page in run:                       # one DB transaction per page:
             store(page.records); save(page.bookmark.to_json())
         run.stats                              # requests, not_modified, retries, rate_limit_waits, waited_seconds
+        github.list_repositories("EasyXMen", include=["*"], exclude=["*-archive"])   # -> [RepoListing, ...]
+
+Platforms: ``github`` (PyGithub), ``gitee`` and ``gitcode`` (httpx, one Gitee-style module), ``gitlab``
+(python-gitlab). Fetch ``repo`` first on a RepositoryCollector: Gitee/GitCode use its ``pushed_at`` to skip
+unchanged commits and contributors (see docs/collectors.md).
 """
 
 from collector.base import CollectorSettings, Fetch, Page, PlatformCollector, RepositoryCollector
 from collector.bookmarks import Bookmark, Validators
 from collector.bots import BotRules, is_bot
+from collector.discovery import RepoListing
 from collector.errors import (ApiError, CollectorError, QuotaExhausted, RetriesExhausted, TokenRejected,
                               TransientError)
 from collector.http import HttpSettings, RequestStats, TokenPool, Transport
@@ -23,6 +29,6 @@ from collector.registry import open_platform, platform_class, platforms, registe
 
 __all__ = ["ApiError", "Bookmark", "BotRules", "CollectorError", "CollectorSettings", "Commit", "Contributor", "Fetch",
            "HttpSettings", "Issue", "Page", "PlatformCollector", "PullRequest", "QuotaExhausted", "RECORD_TYPES",
-           "Record", "Release", "RepoSnapshot", "RepositoryCollector", "RequestStats", "RetriesExhausted", "STREAMS",
+           "Record", "Release", "RepoListing", "RepoSnapshot", "RepositoryCollector", "RequestStats", "RetriesExhausted", "STREAMS",
            "TokenPool", "TokenRejected", "TransientError", "Transport", "Validators", "is_bot", "open_platform",
            "platform_class", "platforms", "register"]

@@ -12,10 +12,11 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, ClassVar, Iterator, Mapping
+from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
 from collector.bookmarks import Bookmark
 from collector.bots import DEFAULT_BOT_RULES, BotRules
+from collector.discovery import RepoListing
 from collector.http import RequestStats
 from collector.records import STREAMS, Record
 
@@ -99,6 +100,12 @@ class PlatformCollector(abc.ABC):
 
     @abc.abstractmethod
     def repository(self, path: str) -> RepositoryCollector: ...
+
+    def list_repositories(self, org_path: str, include: Sequence[str] = (), exclude: Sequence[str] = (),
+                          archived: bool = False, forks: bool = False) -> list[RepoListing]:
+        """The repositories an organisation, group or user holds now, filtered by name globs (the whole path
+        for GitLab groups) and the archived/fork switches; see :mod:`collector.discovery`."""
+        raise NotImplementedError(f"{self.name}: organisation entries are not supported")
 
     def close(self) -> None:
         """Release connections."""

@@ -6,11 +6,18 @@ The job stores it in the same transaction as the records of the page it came wit
      "validators": {"<first-page URL>": {"etag": "W/\\"..\\"", "last_modified": "Wed, 01 May 2024 08:00:00 GMT"}},
      "location": "repositories/123456",        # where a moved repository now answers (saves the 301)
      "pending": {"next_url": "...", "new_cursor": "...", "first_url": "...", "first_validators": {...}},
-     "state": "empty" | "gone" | null, "checked_at": "2024-05-01T08:00:00Z"}
+     "state": "empty" | "gone" | null, "checked_at": "2024-05-01T08:00:00Z",
+     "fingerprint": "pushed_at=2024-05-01T08:00:00Z",   # optional: what the stream was collected against
+     "recent": {"I1DACG": "2024-05-01T07:55:00Z"}}      # optional: items already stored inside the overlap
 
 ``cursor`` is the newest time seen (commits: committer time; issues and pulls: ``updated_at``); the next request
 starts a small overlap before it. ``pending`` is an unfinished pass (resume from its ``next_url``); the cursor moves
 only when a pass completes, so a crash between pages never skips data.
+
+``fingerprint`` lets a platform skip a stream whose source cannot have changed (Gitee/GitCode: the repository's
+``pushed_at`` gates commits and contributors; GitLab: the commits list's ETag gates contributors). ``recent`` maps
+the keys of items seen inside the look-back overlap to their ``updated_at``, so an unchanged item the overlap asks
+again is not re-emitted (and its comments are not fetched again) where the platform has no 304 to say so.
 """
 
 from __future__ import annotations
@@ -54,13 +61,15 @@ class Bookmark:
     pending: Mapping[str, Any] | None = None
     state: str | None = None  # "empty" | "gone" | None
     checked_at: str | None = None
+    fingerprint: str | None = None
+    recent: Mapping[str, str] | None = None
 
     VERSION = 1
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"v": self.VERSION, "stream": self.stream, "cursor": self.cursor,
                                 "validators": {url: v.to_json() for url, v in self.validators.items()}}
-        for name in ("location", "pending", "state", "checked_at"):
+        for name in ("location", "pending", "state", "checked_at", "fingerprint", "recent"):
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
@@ -81,7 +90,8 @@ class Bookmark:
         validators = {url: v for url, raw in (data.get("validators") or {}).items()
                       if (v := Validators.from_json(raw)) is not None}
         return cls(stream=stream, cursor=data.get("cursor"), validators=validators, location=data.get("location"),
-                   pending=data.get("pending"), state=data.get("state"), checked_at=data.get("checked_at"))
+                   pending=data.get("pending"), state=data.get("state"), checked_at=data.get("checked_at"),
+                   fingerprint=data.get("fingerprint"), recent=data.get("recent"))
 
     def evolve(self, **changes: Any) -> "Bookmark":
         return replace(self, **changes)

@@ -23,7 +23,7 @@ import re
 import threading
 import urllib.parse
 from datetime import datetime
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 import requests
 import urllib3
@@ -32,6 +32,7 @@ from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectio
 
 from collector.base import CollectorSettings, Fetch, PlatformCollector, RepositoryCollector, Step
 from collector.bookmarks import Bookmark, Validators, as_bookmark
+from collector.discovery import RepoListing, select
 from collector.errors import ApiError, TransientError
 from collector.http import (Credential, HttpSettings, RequestStats, Response, TokenPool, Transport,
                             parse_link_header, redact_url)
@@ -180,6 +181,31 @@ class GitHubCollector(PlatformCollector):
 
     def repository(self, path: str) -> "GitHubRepository":
         return GitHubRepository(self, path)
+
+    def list_repositories(self, org_path: str, include: Sequence[str] = (), exclude: Sequence[str] = (),
+                          archived: bool = False, forks: bool = False) -> list[RepoListing]:
+        """``/orgs/{org}/repos?type=all``, or ``/users/{user}/repos?type=owner`` when the name is a user."""
+        stats = RequestStats()
+        self.ensure_quota_known(stats)
+        owner = urllib.parse.quote(org_path.strip("/"), safe="")
+        per_page = self.settings.per_page
+        for url in (f"{self.base_url}/orgs/{owner}/repos?type=all&per_page={per_page}",
+                    f"{self.base_url}/users/{owner}/repos?type=owner&per_page={per_page}"):
+            items: list[dict[str, Any]] = []
+            following: str | None = url
+            while following:
+                response = self.get(following, stats)
+                if response.status != 200:
+                    break
+                items += response.json() or []
+                following = parse_link_header(response.headers.get("link")).get("next")
+            if following is None and response.status == 200:
+                break
+        else:
+            raise ApiError(f"github: no organisation or user {org_path!r} (HTTP 404)", 404)
+        listings = [RepoListing(path=i["full_name"], web_url=i.get("html_url"), archived=bool(i.get("archived")),
+                                is_fork=bool(i.get("fork")), default_branch=i.get("default_branch")) for i in items]
+        return select(listings, include=include, exclude=exclude, archived=archived, forks=forks)
 
     def close(self) -> None:
         with self._lock:

@@ -133,7 +133,8 @@ class GitLabRules:
 
 class GiteeRules:
     """Gitee and GitCode: limits undocumented; 429, or 403 whose text speaks of limits/frequency, means wait
-    (``retry-after`` if sent, else backoff). ``x-ratelimit-*`` is read when present (GitCode sends it)."""
+    (``retry-after`` if sent, else until ``x-ratelimit-reset`` when the window is spent, else backoff).
+    ``x-ratelimit-*`` is read when present (GitCode sends it; Gitee sends nothing)."""
 
     platform = "gitee"
     _WORDS = ("rate limit", "too many", "frequency", "频繁", "限流", "超出")
@@ -150,7 +151,11 @@ class GiteeRules:
             return common
         text = (response.text or "").lower()
         if response.status == 429 or (response.status == 403 and any(w in text for w in self._WORDS)):
-            return Decision(Verdict.SLOW_DOWN, wait=_retry_after(response.headers), reason=f"HTTP {response.status}")
+            wait = _retry_after(response.headers)
+            reset = _number(response.headers, "x-ratelimit-reset")
+            if wait is None and reset is not None and response.headers.get("x-ratelimit-remaining") == "0":
+                wait = max(reset - now, 0.0)  # GitCode says when its window ends: wait exactly that
+            return Decision(Verdict.SLOW_DOWN, wait=wait, reason=f"HTTP {response.status}")
         return Decision(Verdict.OK)
 
 

@@ -8,8 +8,8 @@ import pkgutil
 from typing import Any
 
 _PLATFORMS: dict[str, type] = {}
-_INFRASTRUCTURE = {"base", "bookmarks", "bots", "errors", "http", "paging", "ratelimit", "records", "registry",
-                   "timeutil"}
+_INFRASTRUCTURE = {"base", "bookmarks", "bots", "discovery", "errors", "http", "normalise", "paging", "ratelimit",
+                   "records", "registry", "timeutil"}
 
 
 def register(cls: type) -> type:

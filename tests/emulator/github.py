@@ -86,9 +86,15 @@ class GitHubPlatform:
             return self._rate_limit(emulator, request)
         if path == "":
             return Reply(body={"current_user_url": f"{request.api_base}/user"})
+        match = re.fullmatch(r"/(orgs|users)/([^/]+)/repos", path)
+        if match:
+            return self._owner_repos(world, match.group(1), match.group(2), request)
+        match = re.fullmatch(r"/users/([^/]+)/orgs", path)
+        if match:
+            return Reply(body=[]) if world.account(urllib.parse.unquote(match.group(1))) else error(404, "Not Found")
         match = re.fullmatch(r"/users/([^/]+)", path)
         if match:
-            account = world.account(match.group(1))
+            account = world.account(urllib.parse.unquote(match.group(1)))  # "dependabot%5Bbot%5D"
             return Reply(body=user_json(account, request)) if account else error(404, "Not Found")
         match = re.fullmatch(r"/repositories/(\d+)(/.*)?", path)
         if match:
@@ -101,6 +107,8 @@ class GitHubPlatform:
             full_name = f"{match.group(1)}/{match.group(2)}"
             rest = match.group(3) or ""
             repo = world.repo_by_name(full_name)
+            if repo is not None and not repo.hosted_on(self.name):
+                repo = None
             if repo is None and full_name.lower() in world.redirects:
                 target = world.redirects[full_name.lower()]
                 location = f"{request.api_base}/repositories/{target}{rest}"
@@ -116,6 +124,16 @@ class GitHubPlatform:
                 return error(404, "Not Found", "/repos/repos#get-a-repository")
             return self._repo_route(world, repo, rest, request)
         return error(404, "Not Found")
+
+    def _owner_repos(self, world: World, kind: str, owner: str, request: Request) -> Reply:
+        """``/orgs/{org}/repos`` (404 for a user account) and ``/users/{user}/repos``; GitHub sorts the first by
+        creation time and the second by full name."""
+        account = world.account(owner)
+        if account is None or (kind == "orgs" and account.type != "Organization"):
+            return error(404, "Not Found", "/repos/repos#list-organization-repositories")
+        repos = [r for r in world.repos.values() if r.owner.lower() == owner.lower() and r.hosted_on(self.name)]
+        repos.sort(key=(lambda r: (r.created_at, r.id)) if kind == "orgs" else (lambda r: r.full_name.lower()))
+        return paginate(request, [repo_json(world, r, request) for r in repos])
 
     def _rate_limit(self, emulator: Emulator, request: Request) -> Reply:
         quota = emulator.quota(self.credential(request))
@@ -141,6 +159,16 @@ class GitHubPlatform:
             return self._issues(world, repo, request)
         if rest == "/pulls":
             return self._pulls(world, repo, request)
+        match = re.fullmatch(r"/pulls/(\d+)(/commits|/reviews)?", rest)
+        if match:
+            item = next((i for i in repo.issues if i.is_pull and i.number == int(match.group(1))), None)
+            if item is None:
+                return error(404, "Not Found")
+            if match.group(2) == "/reviews":
+                return paginate(request, [])
+            if match.group(2) == "/commits":
+                return paginate(request, [{"sha": fake_sha("head", repo.full_name, item.number)}])
+            return Reply(body=pull_detail_json(world, repo, item, request))
         match = re.fullmatch(r"/issues/(\d+)/comments", rest)
         if match:
             item = next((i for i in repo.issues if i.number == int(match.group(1))), None)
@@ -166,7 +194,7 @@ class GitHubPlatform:
             commits = [c for c in commits if c.committed_at >= parse_iso(since)]
         if until:
             commits = [c for c in commits if c.committed_at <= parse_iso(until)]
-        return paginate(request, [commit_json(world, repo, c, request) for c in commits])
+        return paginate(request, commits, render=lambda c: commit_json(world, repo, c, request))
 
     def _contributors(self, world: World, repo: Repo, request: Request) -> Reply:
         if not repo.commits:
@@ -212,8 +240,10 @@ def sort_items(items: list[Issue], sort: str | None, direction: str | None) -> l
     return sorted(items, key=key, reverse=(direction or "desc") == "desc")
 
 
-def paginate(request: Request, items: list[Any], *, default: int = 30, maximum: int = 100) -> Reply:
-    """One page of ``items`` with GitHub's Link header (prev, next, last, first joined by ", ")."""
+def paginate(request: Request, items: list[Any], *, default: int = 30, maximum: int = 100,
+             render: Any = None) -> Reply:
+    """One page of ``items`` with GitHub's Link header (prev, next, last, first joined by ", "); ``render``
+    turns model objects into payloads for the page only (a 100,000-commit history stays cheap to serve)."""
     try:
         per_page = min(max(int(request.arg("per_page") or default), 1), maximum)
         page = max(int(request.arg("page") or 1), 1)
@@ -221,6 +251,8 @@ def paginate(request: Request, items: list[Any], *, default: int = 30, maximum: 
         return error(422, "Invalid pagination")
     last = max((len(items) + per_page - 1) // per_page, 1)
     chunk = items[(page - 1) * per_page: page * per_page]
+    if render is not None:
+        chunk = [render(item) for item in chunk]
 
     def link(number: int) -> str:
         query = [(k, v) for k, vs in request.query.items() if k != "page" for v in vs] + [("page", str(number))]
@@ -418,3 +450,14 @@ def comment_json(world: World, repo: Repo, item: Issue, comment: Comment, reques
         "author_association": "CONTRIBUTOR", "body": comment.body, "reactions": _reactions(f"{api}/reactions"),
         "performed_via_github_app": None,
     }
+
+
+def pull_detail_json(world: World, repo: Repo, item: Issue, request: Request) -> dict[str, Any]:
+    """``GET /repos/{o}/{r}/pulls/{n}``: the list shape plus the counts only the single pull carries."""
+    data = pull_json(world, repo, item, request)
+    data.update({"merged": item.merged_at is not None, "mergeable": None, "rebaseable": None,
+                 "mergeable_state": "unknown",
+                 "merged_by": user_json(world.account(item.author_login), request) if item.merged_at else None,
+                 "comments": len(item.comments), "review_comments": 0, "maintainer_can_modify": False,
+                 "commits": 1, "additions": 1, "deletions": 0, "changed_files": 1})
+    return data

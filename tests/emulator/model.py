@@ -101,6 +101,10 @@ class Repo:
     commits: list[GitCommit] = field(default_factory=list)  # newest first, default branch only
     releases: list[Release] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)  # issues and pull requests
+    only_on: tuple[str, ...] = ()  # platforms that host it (Gitee, GitCode and GitLab routes honour it); () = all
+
+    def hosted_on(self, platform: str) -> bool:
+        return not self.only_on or platform in self.only_on
 
     @property
     def full_name(self) -> str:
@@ -150,7 +154,7 @@ class World:
         return self.accounts.get(login.lower()) if login else None
 
     def add_repo(self, full_name: str, *, created_at: datetime, **fields) -> Repo:
-        owner, name = full_name.split("/")
+        owner, name = full_name.rsplit("/", 1)  # GitLab: the owner is a group path with subgroups
         if self.account(owner) is None:
             self.add_account(owner, type="Organization")
         repo = Repo(id=self.next_id(), owner=owner, name=name, created_at=created_at,
@@ -169,7 +173,7 @@ class World:
     def rename_repo(self, repo: Repo, new_full_name: str) -> None:
         """Move/rename: the old name answers 301 to /repositories/{id} from now on."""
         self.redirects[repo.full_name.lower()] = repo.id
-        repo.owner, repo.name = new_full_name.split("/")
+        repo.owner, repo.name = new_full_name.rsplit("/", 1)
 
     def delete_repo(self, repo: Repo) -> None:
         self.gone.add(repo.full_name.lower())

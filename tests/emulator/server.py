@@ -140,6 +140,10 @@ class Emulator:
         self.platforms.append(platform)
         self.platforms.sort(key=lambda p: -max(len(x) for x in p.prefixes))
 
+    def platform(self, name: str) -> Platform:
+        """The mounted route module called ``name`` (e.g. to read GitLab's count of 429s sent)."""
+        return next(p for p in self.platforms if p.name == name)
+
     def add_token(self, value: str, *, limit: int = 5000, window: float | None = None) -> int:
         with self._lock:
             self.tokens.append(value)
@@ -251,24 +255,26 @@ class Emulator:
             else:
                 reply = platform.handle(self, request)
                 reply = self._conditional(request, reply)
-                if quota is not None and reply.spend and reply.status != 304:
+                free_304 = getattr(platform, "free_not_modified", True)  # GitLab counts 304s too
+                if quota is not None and reply.spend and (reply.status != 304 or not free_304):
                     with self._lock:
                         quota.used += 1
                         spent = True
         reply.headers.update(platform.rate_headers(self, None if token is not None and token not in self.quotas
                                                    else self.quota(token)))
         with self._lock:
-            self.log.append(LoggedRequest(method=method, path=parts.path, query=query, status=reply.status,
+            logged_query = {k: (["***"] if k == "access_token" else v) for k, v in query.items()}
+            self.log.append(LoggedRequest(method=method, path=parts.path, query=logged_query, status=reply.status,
                                           token_index=token_index, spent=spent,
                                           fault=fault.kind if fault else None,
                                           if_none_match="if-none-match" in headers))
         return reply, fault
 
     def _platform_for(self, path: str) -> tuple[Platform, str]:
-        for platform in self.platforms:
-            for prefix in sorted(platform.prefixes, key=len, reverse=True):
-                if prefix == "" or path == prefix or path.startswith(prefix + "/"):
-                    return platform, prefix
+        mounts = sorted(((p, x) for p in self.platforms for x in p.prefixes), key=lambda m: len(m[1]), reverse=True)
+        for platform, prefix in mounts:  # the longest prefix wins, whichever platform owns it
+            if prefix == "" or path == prefix or path.startswith(prefix + "/"):
+                return platform, prefix
         raise LookupError(f"no platform mounted for {path}")
 
     @staticmethod
@@ -292,7 +298,7 @@ class Emulator:
                 not_modified = False
         if not_modified:
             headers = {k: v for k, v in reply.headers.items() if k in ("etag", "last-modified")}
-            return Reply(status=304, body=None, headers=headers, spend=False)
+            return Reply(status=304, body=None, headers=headers, spend=reply.spend)
         return reply
 
 
