@@ -60,6 +60,8 @@ def collect(
             fail(str(exc))
         except ValueError as exc:
             fail(str(exc))
+    for error in summary.discovery_errors:
+        typer.echo(f"organisation discovery failed: {error}", err=True)
     failed = len(summary.failed)
     typer.echo(f"采集结束 / run {summary.run_id} {summary.status}: {len(summary.outcomes)} repositories, "
                f"{failed} failed, {summary.seconds:.1f} s", err=failed > 0)
@@ -71,20 +73,30 @@ def collect(
 def status(
     ctx: typer.Context,
     community: Optional[str] = typer.Option(None, "--community", help="only this community (slug)"),
+    communities: bool = typer.Option(False, "--communities",
+                                     help="one entry per community (mirrors' commits counted once)"),
     as_json: bool = typer.Option(False, "--json", help="JSON output"),
 ) -> None:
     """仓库采集状态 / per repository: stored counts and the last collection."""
-    from tracker.collect.status import repository_status
+    from tracker.collect.status import community_status, repository_status
 
     st = state(ctx)
     dbm.ensure_schema_current(st.db_url)
     with dbm.session_scope(st.db_url) as session:
+        actor = resolve_actor(session, st.user)
         try:
-            rows = repository_status(session, resolve_actor(session, st.user), community)
+            rows = (community_status(session, actor, community) if communities
+                    else repository_status(session, actor, community))
         except LookupError as exc:
             fail(str(exc))
     if as_json:
         emit_json(rows)
+        return
+    if communities:
+        typer.echo(f"{'community':<28} {'repos':>5} {'commits':>8} {'people':>6} {'rel':>4} {'issues':>6} {'pulls':>6}")
+        for r in rows:
+            typer.echo(f"{r['slug']:<28} {r['repositories']:>5} {r['commits']:>8} {r['contributors']:>6} "
+                       f"{r['releases']:>4} {r['issues']:>6} {r['pulls']:>6}")
         return
     typer.echo(f"{'platform':<8} {'path':<40} {'state':<9} {'commits':>8} {'rel':>4} {'people':>6} {'issues':>6} "
                f"{'pulls':>6}  last run")

@@ -28,6 +28,7 @@ from tracker import db as dbm
 from tracker.access import Actor
 from tracker.collect import faults, store
 from tracker.collect.lock import CollectionLock
+from tracker.collect.discovery import apply_listing
 from tracker.collect.sync import sync_config
 from tracker.config import Config
 from tracker.models import (CollectionBookmark, CollectionResult, CollectionRun, Commit, Community, CommunityRepository,
@@ -84,9 +85,11 @@ class RunSummary:
     def failed(self) -> list[RepoOutcome]:
         return [o for o in self.outcomes if o.status == "failed"]
 
+    discovery_errors: list[str] = field(default_factory=list)
+
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed else 0
+        return 1 if self.failed or self.discovery_errors else 0
 
 
 class Redactor:
@@ -108,8 +111,8 @@ def tokens_for(config: Config, platform: str, environ: dict[str, str]) -> list[t
 def select_repositories(session: Session, config: Config, options: CollectOptions) -> list[Repository]:
     slugs = [c.slug for c in config.communities.communities]
     stmt = (select(Repository).join(CommunityRepository, CommunityRepository.repository_id == Repository.id)
-            .join(Community, Community.id == CommunityRepository.community_id).where(Community.slug.in_(slugs))
-            .distinct().order_by(Repository.id))
+            .join(Community, Community.id == CommunityRepository.community_id)
+            .where(Community.slug.in_(slugs), Repository.missing_since.is_(None)).distinct().order_by(Repository.id))
     if options.community:
         if options.community not in slugs:
             raise ValueError(f"unknown community {options.community!r}: known are {', '.join(slugs)}")
@@ -160,6 +163,8 @@ class CollectionJob:
             session.execute(update(CollectionRun).where(CollectionRun.status == "running")
                             .values(status="interrupted", error="the process ended before finishing (killed?)"))
             sync_config(session, self.actor, self.config)
+        discovery_errors = self._discover()
+        with self.factory.begin() as session:
             repos = select_repositories(session, self.config, self.options)
             run = CollectionRun(actor=self.actor.name, host=socket.gethostname(), pid=os.getpid(), status="running",
                                 options={k: v for k, v in self.options.__dict__.items() if k != "streams"}
@@ -181,7 +186,7 @@ class CollectionJob:
                     platform.close()
                 except Exception:  # closing connections must not hide the run's outcome
                     pass
-        status = "ok"
+        status = "partial" if discovery_errors else "ok"
         if any(o.status == "failed" for o in outcomes):
             status = "failed" if all(o.status == "failed" for o in outcomes) else "partial"
         elif any(o.status in ("deadline", "skipped") for o in outcomes):
@@ -189,9 +194,33 @@ class CollectionJob:
         with self.factory.begin() as session:
             session.execute(update(CollectionRun).where(CollectionRun.id == run_id).values(
                 status=status, finished_at=dt.datetime.now(dt.timezone.utc),
-                error=None if status == "ok" else "; ".join(f"{o.platform}:{o.path}: {o.error or o.status}"
-                                                            for o in outcomes if o.status != "ok")[:4000]))
-        return RunSummary(run_id, status, outcomes, time.monotonic() - self.started)
+                error=None if status == "ok" else "; ".join(
+                    discovery_errors + [f"{o.platform}:{o.path}: {o.error or o.status}"
+                                        for o in outcomes if o.status != "ok"])[:4000]))
+        return RunSummary(run_id, status, outcomes, time.monotonic() - self.started, discovery_errors)
+
+    def _discover(self) -> list[str]:
+        """Organisation entries: list each organisation now and bring the community's repositories in line."""
+        errors: list[str] = []
+        for community in self.config.communities.communities:
+            if self.options.community and community.slug != self.options.community:
+                continue
+            for entry in community.organisations:
+                target = self.config.resolve_organisation(entry)
+                if self.options.platform and target.platform != self.options.platform:
+                    continue
+                try:
+                    listings = self._platform(target.platform, target.api_url).list_repositories(
+                        target.path, target.include, target.exclude, target.archived, target.forks)
+                except Exception as exc:  # keep what we know; collect the rest; report it (exit 1)
+                    errors.append(self.redact(f"organisation {target.platform}:{target.path}: "
+                                              f"{type(exc).__name__}: {exc}"))
+                    continue
+                with self.factory.begin() as session:
+                    found = apply_listing(session, self.actor, community.slug, target, listings)
+                log.info("organisation %s:%s: %d listed, %d new, %d vanished", target.platform, target.path,
+                         len(listings), len(found.added), len(found.vanished))
+        return errors
 
     def _deadline_passed(self) -> bool:
         return self.options.deadline is not None and time.monotonic() - self.started >= self.options.deadline

@@ -5,8 +5,13 @@ from sqlalchemy import String, cast, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
 from tracker.access import Actor
-from tracker.models import (CollectionResult, CollectionRun, Commit, Community, CommunityRepository, Issue,
+from tracker.models import (Account, CollectionResult, CollectionRun, Commit, Community, CommunityRepository, Issue,
                             PullRequest, Release, Repository)
+
+
+def _author_key():
+    return func.coalesce(literal("a") + cast(Commit.author_account_id, String),
+                         literal("e") + func.lower(Commit.author_email))
 
 
 def _counts(session: Session, stmt) -> dict[int, int]:
@@ -25,7 +30,7 @@ def repository_status(session: Session, actor: Actor, community: str | None = No
     ids = [r.id for r in repos]
     if not ids:
         return []
-    author = func.coalesce(literal("a") + cast(Commit.author_account_id, String), literal("e") + func.lower(Commit.author_email))
+    author = _author_key()
     commits = _counts(session, select(Commit.repository_id, func.count()).where(Commit.repository_id.in_(ids))
                       .group_by(Commit.repository_id))
     contributors = _counts(session, select(Commit.repository_id, func.count(distinct(author)))
@@ -57,3 +62,34 @@ def repository_status(session: Session, actor: Actor, community: str | None = No
                 "requests": last.requests, "not_modified": last.not_modified},
         })
     return out
+
+
+def community_status(session: Session, actor: Actor, community: str | None = None) -> list[dict]:
+    """Per community: repositories and activity, a commit present on several mirrors counted once (by sha)."""
+    stmt = select(Community).order_by(Community.slug)
+    if community:
+        stmt = stmt.where(Community.slug == community)
+    rows = list(session.scalars(stmt))
+    if community and not rows:
+        raise LookupError(f"没有社区 {community} / no community with slug {community!r}")
+    link = CommunityRepository
+
+    def per_community(column, model, *where):
+        return _counts(session, select(link.community_id, column).join(model, model.repository_id == link.repository_id)
+                       .where(*where).group_by(link.community_id))
+
+    repositories = _counts(session, select(link.community_id, func.count()).group_by(link.community_id))
+    commits = per_community(func.count(distinct(Commit.sha)), Commit)
+    # one person: a merged identity where known, else the e-mail address (the same on every mirror)
+    person = func.coalesce(cast(Account.person_id, String), func.lower(Commit.author_email))
+    contributors = _counts(session, select(link.community_id, func.count(distinct(person)))
+                           .join(Commit, Commit.repository_id == link.repository_id)
+                           .outerjoin(Account, Account.id == Commit.author_account_id)
+                           .where(Commit.is_bot.is_(False)).group_by(link.community_id))
+    releases = per_community(func.count(distinct(Release.tag)), Release)
+    issues = per_community(func.count(), Issue)
+    pulls = per_community(func.count(), PullRequest)
+    return [{"slug": c.slug, "name": c.name_zh, "focus": c.focus, "repositories": repositories.get(c.id, 0),
+             "commits": commits.get(c.id, 0), "contributors": contributors.get(c.id, 0),
+             "releases": releases.get(c.id, 0), "issues": issues.get(c.id, 0), "pulls": pulls.get(c.id, 0)}
+            for c in rows]
