@@ -115,3 +115,22 @@ def test_every_platform_mirror_subgroup_and_organisation(db_url, tmp_path, emula
     status = json.loads(run_mtx(db_url, config_dir, "status", "--communities", "--community", "easyxmen",
                                 "--json").stdout)
     assert status[0]["commits"] == 48  # history of the vanished repository stays with the community
+
+
+def test_no_token_text_in_any_database_row(db_url, tmp_path, emulator):
+    config_dir = write_config(tmp_path / "config", emulator.url)
+    collect(db_url, config_dir)
+    collect(db_url, config_dir)  # bookmarks with validators and resume links exist now
+    engine = dbm.get_engine(db_url)
+    from sqlalchemy import inspect
+
+    rows = 0
+    with engine.connect() as conn:
+        for table in inspect(engine).get_table_names():
+            for row in conn.execute(text(f"SELECT * FROM {table}")):
+                rows += 1
+                flat = " ".join(str(v) for v in row)
+                for _, value in TOKENS.values():
+                    assert value not in flat, table
+                assert "access_token=" not in flat, table
+    assert rows > 1000
