@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -679,6 +679,3 @@ def load_config(directory: str | Path, env: dict[str, str] | None = None) -> Con
         raise ConfigError(problems)
     return config
 
-
-def default_config_dir() -> Path:
-    return Path(os.environ.get("MTX_CONFIG") or "config")

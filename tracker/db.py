@@ -5,12 +5,11 @@ SQLite is the embedded default (a file in the working directory); PostgreSQL is 
 """
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -39,10 +38,6 @@ def safe_url(url: str) -> str:
     except Exception:  # an unparsable URL is shown without its credentials part
         return url.split("@")[-1]
 
-
-def is_sqlite(engine_or_url) -> bool:
-    name = engine_or_url.dialect.name if hasattr(engine_or_url, "dialect") else make_url(normalise_url(str(engine_or_url))).get_backend_name()
-    return name == "sqlite"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -165,10 +160,3 @@ def ensure_schema_current(url: str) -> None:
         state = "未初始化 / not initialised" if current is None else f"版本 {current}，最新为 {head} / at {current}, head is {head}"
         raise DatabaseError(f"数据库 {safe_url(url)} 结构{state}. 请先运行 / run first: mtx --db '{safe_url(url)}' init")
 
-
-def table_names(url: str) -> list[str]:
-    return sorted(inspect(get_engine(url)).get_table_names())
-
-
-def env_database_url() -> str:
-    return os.environ.get("MTX_DATABASE_URL") or DEFAULT_URL

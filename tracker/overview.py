@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, distinct, func, select
+from sqlalchemy import String, cast, distinct, func, select
 from sqlalchemy.orm import Session
 
 from tracker.access import Actor

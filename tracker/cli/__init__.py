@@ -70,8 +70,7 @@ def fail(message: str) -> None:
 
 
 # command modules register themselves on `app`
-from tracker.cli import collect, core, sample, scoring  # noqa: E402,F401
-from tracker.cli import ledger  # noqa: E402,F401
+from tracker.cli import collect, core, ledger, sample, scoring  # noqa: E402,F401  (each registers its commands)
 
 
 def main(argv: list[str] | None = None) -> int:

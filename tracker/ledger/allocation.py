@@ -81,8 +81,6 @@ def allocate(rules: AwardRuleSet, registered_in_chongqing: bool, certificates: I
                 used[bucket] += _uses(rules, state)
             awarded_products.add(cert.product)
 
-    per = rules.amount_per_product
-    cap = rules.ceiling.amount
     first_of_product: dict[Hashable, CertificateFacts] = {}
     for cert in certs:  # a product's first certification is its earliest certificate, even if later revoked
         first_of_product.setdefault(cert.product, cert)

@@ -10,7 +10,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
@@ -608,6 +608,3 @@ class _World:
                                           "error": None, "started_at": finished - dt.timedelta(minutes=20),
                                           "finished_at": finished, "duration_seconds": 0.0})
 
-
-def iter_months(as_of: dt.date) -> Iterable[dt.date]:
-    return iter(_months(as_of))
