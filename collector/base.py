@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
-from collector.bookmarks import Bookmark
+from collector.bookmarks import Bookmark, as_bookmark
 from collector.bots import DEFAULT_BOT_RULES, BotRules
 from collector.discovery import RepoListing
 from collector.http import RequestStats
-from collector.records import STREAMS, Record
+from collector.records import STREAMS, Record, RepoSnapshot
+from collector.timeutil import iso_z, parse_time
 
 
 @dataclass(frozen=True)
@@ -81,15 +82,68 @@ class Fetch(Iterator[Page]):
             yield from page.records
 
 
+class RepositoryGone(Exception):
+    """Raised inside a fetch when the platform answers 404/410/451: the repository was deleted or blocked."""
+
+
 class RepositoryCollector(abc.ABC):
-    """Collects the streams of one repository (``path`` as configured, e.g. ``owner/name``)."""
+    """Collects the streams of one repository (``path`` as configured, e.g. ``owner/name``).
+
+    ``fetch`` is the same on every platform: refuse unknown streams, skip a repository known to be gone until
+    ``gone_recheck`` has passed, run the platform's ``_repo_steps`` or ``_list_steps``, and turn
+    :class:`RepositoryGone` into a ``gone`` snapshot and bookmark. Platforms fill in the steps and the hooks.
+    """
 
     platform: str
     path: str
+    settings: CollectorSettings
 
-    @abc.abstractmethod
     def fetch(self, stream: str, bookmark: Bookmark | Mapping[str, Any] | str | None = None) -> Fetch:
         """Start collecting ``stream`` (one of :data:`collector.records.STREAMS`) from ``bookmark``."""
+        if stream not in STREAMS:
+            raise ValueError(f"unknown stream {stream!r}; expected one of {', '.join(STREAMS)}")
+        start = as_bookmark(bookmark, stream)
+        self._resume(start)
+
+        def steps(stats: RequestStats) -> Iterator[Step]:
+            if start.state == "gone" and start.checked_at and (
+                    self._now() - parse_time(start.checked_at) < self.settings.gone_recheck):
+                yield [], start, True
+                return
+            self._prepare(stats)
+            try:
+                body = self._repo_steps(start, stats) if stream == "repo" else self._list_steps(stream, start, stats)
+                for records, mark, final in body:
+                    yield records, self._finish(mark), final
+            except RepositoryGone:
+                gone = start.evolve(state="gone", checked_at=iso_z(self._now()), pending=None, validators={},
+                                    fingerprint=None, recent=None)
+                records = [RepoSnapshot(platform=self.platform, path=self.path, state="gone")] \
+                    if stream == "repo" else []
+                yield records, self._finish(gone), True
+
+        return Fetch(stream, start, steps)
+
+    # -- what each platform provides ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _now(self) -> datetime:
+        """The platform's clock (the HTTP settings' clock, so tests can fake it)."""
+
+    @abc.abstractmethod
+    def _repo_steps(self, start: Bookmark, stats: RequestStats) -> Iterator[Step]: ...
+
+    @abc.abstractmethod
+    def _list_steps(self, stream: str, start: Bookmark, stats: RequestStats) -> Iterator[Step]: ...
+
+    def _resume(self, start: Bookmark) -> None:
+        """Take what the bookmark remembers of the repository (e.g. where a moved repository lives now)."""
+
+    def _prepare(self, stats: RequestStats) -> None:
+        """Work before the first request of a fetch (e.g. learning the token pool's quota)."""
+
+    def _finish(self, bookmark: Bookmark) -> Bookmark:
+        """The bookmark as stored: platforms add what they learnt during the fetch."""
+        return bookmark
 
 
 class PlatformCollector(abc.ABC):

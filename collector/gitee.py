@@ -30,15 +30,15 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import httpx
 
-from collector.base import CollectorSettings, Fetch, PlatformCollector, RepositoryCollector, Step
-from collector.bookmarks import Bookmark, Validators, as_bookmark
+from collector.base import CollectorSettings, PlatformCollector, RepositoryCollector, RepositoryGone, Step
+from collector.bookmarks import Bookmark, Validators
 from collector.discovery import RepoListing, select
 from collector.errors import ApiError, TransientError
 from collector.http import Credential, HttpSettings, RequestStats, Response, TokenPool, Transport, parse_link_header
 from collector.normalise import first_response, issue_state, plain_login, pull_state
 from collector.paging import ListSpec, walk_list
 from collector.ratelimit import GiteeRules
-from collector.records import STREAMS, Commit, Contributor, Issue, PullRequest, Record, Release, RepoSnapshot
+from collector.records import Commit, Contributor, Issue, PullRequest, Record, Release, RepoSnapshot
 from collector.registry import register
 from collector.timeutil import CHINA, from_epoch, iso_z, parse_time
 
@@ -61,10 +61,6 @@ class GiteeStyle:
 
 GITEE_STYLE = GiteeStyle("gitee", "https://gitee.com/api/v5", True, "", False)
 GITCODE_STYLE = GiteeStyle("gitcode", "https://api.gitcode.com/api/v5", False, "&type=authors", True)
-
-
-class _Gone(Exception):
-    """404: the repository was deleted (or never existed)."""
 
 
 class _RedactTokens(logging.Filter):
@@ -273,7 +269,7 @@ class GiteeRepository(RepositoryCollector):
     def _get(self, url: str, stats: RequestStats, validators: Validators | None = None) -> Response:
         response = self.client.get(url, stats, validators=validators)
         if response.status in (404, 410, 451):
-            raise _Gone()
+            raise RepositoryGone()
         if response.status >= 300 and response.status != 304:
             raise ApiError(f"{self.platform}: GET {urllib.parse.urlsplit(url).path} answered {response.status} "
                            f"{_message(response)}", response.status)
@@ -295,29 +291,6 @@ class GiteeRepository(RepositoryCollector):
         return from_epoch(self.client.http.clock())
 
     # -- the contract --------------------------------------------------------------------------------------
-    def fetch(self, stream: str, bookmark: Bookmark | Mapping[str, Any] | str | None = None) -> Fetch:
-        if stream not in STREAMS:
-            raise ValueError(f"unknown stream {stream!r}; expected one of {', '.join(STREAMS)}")
-        start = as_bookmark(bookmark, stream)
-
-        def steps(stats: RequestStats) -> Iterator[Step]:
-            if start.state == "gone" and start.checked_at and (
-                    self._now() - parse_time(start.checked_at) < self.settings.gone_recheck):
-                yield [], start, True
-                return
-            try:
-                if stream == "repo":
-                    yield from self._repo_steps(start, stats)
-                else:
-                    yield from self._list_steps(stream, start, stats)
-            except _Gone:
-                gone = start.evolve(state="gone", checked_at=iso_z(self._now()), pending=None, validators={},
-                                    fingerprint=None, recent=None)
-                records = [RepoSnapshot(platform=self.platform, path=self.path, state="gone")] \
-                    if stream == "repo" else []
-                yield records, gone, True
-
-        return Fetch(stream, start, steps)
 
     def _repo_steps(self, start: Bookmark, stats: RequestStats) -> Iterator[Step]:
         response = self._get(self.root, stats, start.validators.get(self.root))

@@ -23,22 +23,22 @@ import re
 import threading
 import urllib.parse
 from datetime import datetime
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Sequence
 
 import requests
 import urllib3
 from github import Auth, Github
 from github.Requester import HTTPRequestsConnectionClass, HTTPSRequestsConnectionClass
 
-from collector.base import CollectorSettings, Fetch, PlatformCollector, RepositoryCollector, Step
-from collector.bookmarks import Bookmark, Validators, as_bookmark
+from collector.base import CollectorSettings, PlatformCollector, RepositoryCollector, RepositoryGone, Step
+from collector.bookmarks import Bookmark, Validators
 from collector.discovery import RepoListing, select
 from collector.errors import ApiError, TransientError
 from collector.http import (Credential, HttpSettings, RequestStats, Response, TokenPool, Transport,
                             parse_link_header, redact_url)
 from collector.paging import ListSpec, walk_list
 from collector.ratelimit import GitHubRules
-from collector.records import (STREAMS, Commit, Contributor, Issue, PullRequest, Record, Release,
+from collector.records import (Commit, Contributor, Issue, PullRequest, Record, Release,
                                RepoSnapshot)
 from collector.registry import register
 from collector.timeutil import from_epoch, iso_z, parse_time
@@ -50,10 +50,6 @@ ACCEPT = {"Accept": "application/vnd.github+json"}
 def enterprise_base_url(host: str, *, scheme: str = "https") -> str:
     """The API root of a GitHub Enterprise Server: ``https://HOST/api/v3``."""
     return f"{scheme}://{host}/api/v3"
-
-
-class _Gone(Exception):
-    """404/410/451: the repository was deleted or blocked."""
 
 
 class _Empty(Exception):
@@ -244,7 +240,7 @@ class GitHubRepository(RepositoryCollector):
             if urllib.parse.urlsplit(url).query:  # PyGithub followed without the query: ask again properly
                 response = self.github.get(moved[-1], stats, validators=validators)
         if response.status in (404, 410, 451):
-            raise _Gone()
+            raise RepositoryGone()
         if response.status in (409, 204):
             raise _Empty()
         if response.status >= 400 or (response.status >= 300 and response.status != 304):
@@ -276,31 +272,11 @@ class GitHubRepository(RepositoryCollector):
         return bookmark.evolve(location=self.location)
 
     # -- the contract --------------------------------------------------------------------------------------
-    def fetch(self, stream: str, bookmark: Bookmark | Mapping[str, Any] | str | None = None) -> Fetch:
-        if stream not in STREAMS:
-            raise ValueError(f"unknown stream {stream!r}; expected one of {', '.join(STREAMS)}")
-        start = as_bookmark(bookmark, stream)
+    def _resume(self, start: Bookmark) -> None:
         self.location = start.location or self.location
 
-        def steps(stats: RequestStats) -> Iterator[Step]:
-            if start.state == "gone" and start.checked_at and (
-                    self._now() - parse_time(start.checked_at) < self.settings.gone_recheck):
-                yield [], start, True
-                return
-            self.github.ensure_quota_known(stats)
-            try:
-                if stream == "repo":
-                    body = self._repo_steps(start, stats)
-                else:
-                    body = self._list_steps(stream, start, stats)
-                for records, mark, final in body:
-                    yield records, self._finish(mark), final
-            except _Gone:
-                gone = start.evolve(state="gone", checked_at=iso_z(self._now()), pending=None, validators={})
-                records = [RepoSnapshot(platform="github", path=self.path, state="gone")] if stream == "repo" else []
-                yield records, self._finish(gone), True
-
-        return Fetch(stream, start, steps)
+    def _prepare(self, stats: RequestStats) -> None:
+        self.github.ensure_quota_known(stats)
 
     # -- repo ----------------------------------------------------------------------------------------------
     def _repo_steps(self, start: Bookmark, stats: RequestStats) -> Iterator[Step]:

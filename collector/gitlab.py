@@ -26,21 +26,21 @@ from __future__ import annotations
 import threading
 import urllib.parse
 from datetime import datetime
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Sequence
 
 import gitlab
 import requests
 from gitlab.utils import EncodedId
 
-from collector.base import CollectorSettings, Fetch, PlatformCollector, RepositoryCollector, Step
-from collector.bookmarks import Bookmark, Validators, as_bookmark
+from collector.base import CollectorSettings, PlatformCollector, RepositoryCollector, RepositoryGone, Step
+from collector.bookmarks import Bookmark, Validators
 from collector.discovery import RepoListing, select
 from collector.errors import ApiError, TransientError
 from collector.http import Credential, HttpSettings, RequestStats, Response, TokenPool, Transport, parse_link_header
 from collector.normalise import first_response, issue_state, pull_state
 from collector.paging import ListSpec, walk_list
 from collector.ratelimit import GitLabRules
-from collector.records import STREAMS, Commit, Contributor, Issue, PullRequest, Record, Release, RepoSnapshot
+from collector.records import Commit, Contributor, Issue, PullRequest, Record, Release, RepoSnapshot
 from collector.registry import register
 from collector.timeutil import from_epoch, iso_z, parse_time
 
@@ -50,10 +50,6 @@ SPDX = {"mit": "MIT", "apache-2.0": "Apache-2.0", "gpl-2.0": "GPL-2.0", "gpl-3.0
         "bsd-3-clause": "BSD-3-Clause", "mpl-2.0": "MPL-2.0", "epl-2.0": "EPL-2.0", "unlicense": "Unlicense",
         "isc": "ISC", "mulanpsl-2.0": "MulanPSL-2.0", "cc0-1.0": "CC0-1.0"}
 """GitLab reports licences by licensee key (``apache-2.0``); records carry SPDX ids (``Apache-2.0``)."""
-
-
-class _Gone(Exception):
-    """404: the project was deleted, or is not visible to us."""
 
 
 class _RecordingSession(requests.Session):
@@ -209,7 +205,7 @@ class GitLabRepository(RepositoryCollector):
     def _get(self, url: str, stats: RequestStats, validators: Validators | None = None) -> Response:
         response = self.client.get(url, stats, validators=validators)
         if response.status in (404, 410):
-            raise _Gone()
+            raise RepositoryGone()
         if response.status >= 300 and response.status != 304:
             raise ApiError(f"gitlab: GET {urllib.parse.urlsplit(url).path} answered {response.status}",
                            response.status)
@@ -228,28 +224,11 @@ class GitLabRepository(RepositoryCollector):
         return Source()
 
     # -- the contract --------------------------------------------------------------------------------------
-    def fetch(self, stream: str, bookmark: Bookmark | Mapping[str, Any] | str | None = None) -> Fetch:
-        if stream not in STREAMS:
-            raise ValueError(f"unknown stream {stream!r}; expected one of {', '.join(STREAMS)}")
-        start = as_bookmark(bookmark, stream)
+    def _resume(self, start: Bookmark) -> None:
         self.location = start.location or self.location
 
-        def steps(stats: RequestStats) -> Iterator[Step]:
-            if start.state == "gone" and start.checked_at and (
-                    self._now() - parse_time(start.checked_at) < self.settings.gone_recheck):
-                yield [], start, True
-                return
-            try:
-                body = self._repo_steps(start, stats) if stream == "repo" else self._list_steps(stream, start, stats)
-                for records, mark, final in body:
-                    yield records, mark.evolve(location=self.location), final
-            except _Gone:
-                gone = start.evolve(state="gone", checked_at=iso_z(self._now()), pending=None, validators={},
-                                    fingerprint=None, recent=None)
-                records = [RepoSnapshot(platform="gitlab", path=self.path, state="gone")] if stream == "repo" else []
-                yield records, gone, True
-
-        return Fetch(stream, start, steps)
+    def _finish(self, bookmark: Bookmark) -> Bookmark:
+        return bookmark.evolve(location=self.location)
 
     def _repo_steps(self, start: Bookmark, stats: RequestStats) -> Iterator[Step]:
         url = f"{self._root()}?license=true"
