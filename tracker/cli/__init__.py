@@ -69,6 +69,29 @@ def fail(message: str) -> None:
     raise UserFacingError(message)
 
 
+def open_session(ctx: typer.Context):
+    """A transaction on the --db database, refused with the fix when its schema is not at head."""
+    from tracker import db as dbm
+
+    st = state(ctx)
+    dbm.ensure_schema_current(st.db_url)
+    return dbm.session_scope(st.db_url)
+
+
+def parse_date(value: str | None, option: str):
+    """A YYYY-MM-DD option value ('today' allowed); bad usage (exit 2) otherwise."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    if value == "today":
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter("write the date as YYYY-MM-DD (or 'today')", param_hint=option) from None
+
+
 # command modules register themselves on `app`
 from tracker.cli import collect, core, ledger, sample, scoring  # noqa: E402,F401  (each registers its commands)
 

@@ -7,9 +7,8 @@ from typing import Optional
 
 import typer
 
-from tracker import db as dbm
 from tracker.access import resolve_actor
-from tracker.cli import app, emit_json, fail, state
+from tracker.cli import app, emit_json, fail, open_session, state
 
 
 @app.command()
@@ -34,8 +33,7 @@ def collect(
     st = state(ctx)
     logging.getLogger("github").setLevel(logging.WARNING)  # PyGithub's INFO lines on redirects
     config = load_config(st.config_dir)
-    dbm.ensure_schema_current(st.db_url)
-    with dbm.session_scope(st.db_url) as session:
+    with open_session(ctx) as session:
         actor = resolve_actor(session, st.user)
     options = CollectOptions(community=community, repo=repo, platform=platform, full=full, concurrency=concurrency,
                              max_wait=max_wait, deadline=deadline)
@@ -81,8 +79,7 @@ def status(
     from tracker.collect.status import community_status, repository_status
 
     st = state(ctx)
-    dbm.ensure_schema_current(st.db_url)
-    with dbm.session_scope(st.db_url) as session:
+    with open_session(ctx) as session:
         actor = resolve_actor(session, st.user)
         try:
             rows = (community_status(session, actor, community) if communities

@@ -7,7 +7,7 @@ import typer
 
 from tracker import db as dbm
 from tracker.access import resolve_actor
-from tracker.cli import app, emit_json, fail, state
+from tracker.cli import app, emit_json, fail, open_session, state
 
 config_app = typer.Typer(help="配置 / configuration", no_args_is_help=True)
 users_app = typer.Typer(help="用户 / users of the app", no_args_is_help=True)
@@ -54,12 +54,6 @@ def config_check(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
         raise typer.Exit(1)
 
 
-def _session(ctx: typer.Context):
-    st = state(ctx)
-    dbm.ensure_schema_current(st.db_url)
-    return dbm.session_scope(st.db_url)
-
-
 @users_app.command("add")
 def users_add(
     ctx: typer.Context,
@@ -82,7 +76,7 @@ def users_add(
             fail(f"environment variable {password_env} is not set")
     else:
         password = typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         actor = resolve_actor(session, state(ctx).user)
         try:
             create_user(session, actor, username, role, password, enterprise)
@@ -96,7 +90,7 @@ def users_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")
     """列出用户 / list users (administrators only)."""
     from tracker.users import list_users
 
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         users = list_users(session, resolve_actor(session, state(ctx).user))
         rows = [{"username": u.username, "role": u.role, "enterprise_id": u.enterprise_id, "active": u.is_active}
                 for u in users]
@@ -112,7 +106,7 @@ def enterprises_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--
     """列出企业 / list enterprises you may see."""
     from tracker.enterprises import list_enterprises
 
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         rows = list_enterprises(session, resolve_actor(session, state(ctx).user))
     if as_json:
         emit_json(rows)
@@ -126,7 +120,7 @@ def enterprises_show(ctx: typer.Context, uscc: str, as_json: bool = typer.Option
     """查看企业 / show one enterprise."""
     from tracker.enterprises import NotFound, enterprise_dict, get_enterprise
 
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         try:
             enterprise = get_enterprise(session, resolve_actor(session, state(ctx).user), uscc)
         except NotFound as exc:

@@ -1,15 +1,13 @@
 """Ledger commands: `mtx certs template|import|list|balance|revoke` and `mtx awards recompute|approve|pay|export`."""
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from tracker.access import resolve_actor
-from tracker.cli import app, emit_json, fail, state
-from tracker.cli.core import _session
+from tracker.cli import app, emit_json, fail, open_session, parse_date, state
 
 certs_app = typer.Typer(help="开源鸿蒙适配认证证书 / OpenHarmony certificates", no_args_is_help=True)
 awards_app = typer.Typer(help="认证奖励 / certificate awards (policy item 10)", no_args_is_help=True)
@@ -27,15 +25,6 @@ def _rules(ctx: typer.Context, rules_file: Optional[Path]):
 
 def _actor(ctx: typer.Context, session):
     return resolve_actor(session, state(ctx).user)
-
-
-def _date(value: Optional[str], option: str) -> Optional[dt.date]:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("write the date as YYYY-MM-DD", param_hint=option) from None
 
 
 # --- certs ------------------------------------------------------------------------------------------------------------
@@ -69,7 +58,7 @@ def certs_import(
     from tracker.ledger.report import write_report
 
     recomputed = None
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         actor = _actor(ctx, session)
         result = import_certificates(session, actor, file, dry_run=dry_run)
         if result.written and recompute:
@@ -102,7 +91,7 @@ def certs_list(
     from tracker.enterprises import NotFound
     from tracker.ledger.certificates import list_certificates
 
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         try:
             rows = list_certificates(session, _actor(ctx, session), enterprise)
         except NotFound as exc:
@@ -131,9 +120,9 @@ def certs_balance(
     from tracker.ledger.rules import ceiling_text, last_award_text
 
     rules = _rules(ctx, rules_file)
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         try:
-            b = enterprise_balance(session, _actor(ctx, session), uscc, rules, as_of=_date(as_of, "--as-of"))
+            b = enterprise_balance(session, _actor(ctx, session), uscc, rules, as_of=parse_date(as_of, "--as-of"))
         except NotFound as exc:
             fail(str(exc))
     if as_json:
@@ -164,7 +153,7 @@ def certs_revoke(
     from tracker.ledger.awards import AwardError, revoke_certificate
 
     rules = _rules(ctx, rules_file)
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         try:
             result = revoke_certificate(session, _actor(ctx, session), cert_no, reason, rules)
         except (NotFound, AwardError) as exc:
@@ -191,7 +180,7 @@ def awards_recompute(
     from tracker.ledger.awards import recompute_awards
 
     rules = _rules(ctx, rules_file)
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         try:
             summary = recompute_awards(session, _actor(ctx, session), rules, uscc=enterprise)
         except NotFound as exc:
@@ -224,7 +213,7 @@ def awards_approve(
     if sum(bool(x) for x in (uscc, all_, cert)) != 1:
         raise typer.BadParameter("give exactly one of USCC, --all or --cert CERT_NO")
     rules = _rules(ctx, rules_file)
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         try:
             outcomes = approve_awards(session, _actor(ctx, session), rules, uscc=uscc, cert_no=cert,
                                       all_enterprises=all_, amount=amount)
@@ -250,7 +239,7 @@ def awards_pay(ctx: typer.Context, cert_no: str = typer.Argument(..., help="证�
     from tracker.enterprises import NotFound
     from tracker.ledger.awards import AwardError, pay_award
 
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         try:
             row = pay_award(session, _actor(ctx, session), cert_no)
         except (NotFound, AwardError) as exc:
@@ -278,7 +267,7 @@ def awards_export(
     if file.suffix.lower() != ".xlsx":
         raise typer.BadParameter("the export is an .xlsx file", param_hint="FILE")
     rules = _rules(ctx, rules_file)
-    with _session(ctx) as session:
+    with open_session(ctx) as session:
         actor = _actor(ctx, session)
         try:
             if enterprise is None and actor.role == "enterprise":

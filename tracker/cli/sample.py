@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from tracker import db as dbm
-from tracker.cli import app, fail, state
+from tracker.cli import app, fail, parse_date, state
 
 DEMO_DB = "mtx-demo.db"
 DEMO_ACCOUNTS = [  # (username, role, password): a local demo's accounts, printed on start
@@ -18,17 +18,6 @@ DEMO_ACCOUNTS = [  # (username, role, password): a local demo's accounts, printe
     ("evaluator", "evaluator", "mtx-demo-evaluator"),
     ("enterprise", "enterprise", "mtx-demo-enterprise"),
 ]
-
-
-def _parse_date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    if value == "today":
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("write the date as YYYY-MM-DD (or 'today')", param_hint="--as-of") from None
 
 
 def build_into(url: str, scale: int, seed: int, as_of: dt.date | None, config_dir: Path | None = None):
@@ -55,7 +44,7 @@ def sample(
     as_of: str = typer.Option(None, "--as-of", help="last day of the sample's two years (default 2026-11-01)"),
 ) -> None:
     """生成示例数据 / fill the database with deterministic, fictional sample data (offline)."""
-    summary = build_into(state(ctx).db_url, scale, seed, _parse_date(as_of), state(ctx).config_dir)
+    summary = build_into(state(ctx).db_url, scale, seed, parse_date(as_of, "--as-of"), state(ctx).config_dir)
     counts = ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
     typer.echo(f"示例数据已生成 / sample built (scale {scale}, seed {seed}) in {summary.seconds:.1f} s: {counts}")
 
