@@ -18,6 +18,8 @@ PASSWORD = "correct-horse-battery"
 WRONG = "wrong-password"
 WRONG_MESSAGE = "用户名或密码错误"
 
+pytestmark = pytest.mark.postgres
+
 
 @pytest.fixture
 def accounts(db_url):
