@@ -60,11 +60,11 @@ def create_user(session: Session, actor: Actor, username: str, role: str, passwo
     if len(password) < 8:
         raise UserError("密码至少 8 位 / the password needs at least 8 characters")
     existing = session.scalar(select(User).where(User.username_key == username_key(username)))
+    if existing is not None and existing.username == username:
+        raise UserError(f"用户 {username} 已存在 / user {username} already exists")
     if existing is not None:
-        same = "已存在 / already exists" if existing.username == username else \
-            f"与已有用户 {existing.username} 只差大小写或全角 / differs from the existing user {existing.username} " \
-            "only by case or width"
-        raise UserError(f"用户 {username} {same}")
+        raise UserError(f"用户 {username} 与已有用户 {existing.username} 只差大小写、全角或不可见字符 / user {username} "
+                        f"differs from the existing user {existing.username} only by case, width or invisible characters")
     enterprise_id = None
     if role == "enterprise":
         if not enterprise_uscc:
@@ -75,8 +75,8 @@ def create_user(session: Session, actor: Actor, username: str, role: str, passwo
         enterprise_id = enterprise.id
     elif enterprise_uscc:
         raise UserError("只有企业用户关联企业 / only enterprise users are linked to an enterprise")
-    user = User(username=username, username_key=username_key(username), role=role, password_hash=_hasher.hash(password), enterprise_id=enterprise_id,
-                display_name=display_name or username)
+    user = User(username=username, username_key=username_key(username), role=role, password_hash=_hasher.hash(password),
+                enterprise_id=enterprise_id, display_name=display_name or username)
     session.add(user)
     session.flush()
     audit.record(session, actor, "user.create", "user", username, None, audit.row_dict(user))

@@ -36,4 +36,6 @@ def clock(monkeypatch) -> FakeClock:
 
     fake = FakeClock()
     monkeypatch.setattr(tracker.users, "clock", fake, raising=False)
+    if hasattr(tracker.users, "_UnknownNames"):  # names without an account: fresh memory, as after a restart
+        monkeypatch.setattr(tracker.users, "_unknown_names", tracker.users._UnknownNames(100))
     return fake

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from sqlalchemy import select
@@ -73,7 +74,7 @@ def test_wrong_passwords_lock_the_account_with_one_message(db_url, session, two_
     with pytest.raises(AccessDenied, match="请 899 秒后再试"):
         authenticate(db_url, "expert", "correct-horse", now=fifth + dt.timedelta(seconds=1))  # locked now
     with pytest.raises(AccessDenied, match="用户名或密码错误"):
-        authenticate(db_url, "nobody", "x", now=start)
+        authenticate(db_url, f"nobody-{uuid.uuid4().hex}", "x", now=start)
     session.expire_all()
     user = session.scalar(select(User).where(User.username == "expert"))
     assert user.failed_logins == 5 and user.last_failed_login_at == fifth
