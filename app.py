@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from views.common import ROLE_LABELS, current_actor, sign_out
+from views.common import ROLE_LABELS, recheck_actor, sign_out
 
 st.set_page_config(page_title="满天星 Tracker", page_icon="✨", layout="wide")
 
-actor = current_actor()
+actor = recheck_actor()
 if actor is None:
     pages = [st.Page("views/login.py", title="登录", icon="🔑", url_path="login", default=True)]
 else:

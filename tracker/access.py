@@ -76,14 +76,24 @@ def resolve_actor(session: Session, name: str | None) -> Actor:
     """The actor the CLI acts as: a registered user's role, else the operator at the shell (administrator).
 
     Whoever can run `mtx` against the database can change it directly, so an unregistered name acts as an
-    administrator; the name is what the audit log records. A registered but disabled user is refused.
+    administrator; the name is what the audit log records. A registered but disabled user is refused, and so is a name
+    that is not registered but matches a registered one once normalised (`ENTA`, `entA `): it would otherwise act as
+    administrator where the person meant the enterprise user.
     """
     from tracker.models import User
+    from tracker.users import username_key
 
     name = name or os_login()
-    user = session.scalar(select(User).where(User.username == name))
+    if not username_key(name):
+        raise AccessDenied(f"--as {name!r}: 用户名为空 / the user name is empty; name a user or leave --as out")
+    user = session.scalar(select(User).where(User.username_key == username_key(name)))
     if user is None:
         return Actor(name, "admin")
+    if user.username != name:
+        raise AccessDenied(f"--as {name!r} 不是已注册用户，但与已注册用户 {user.username} 只差大小写、空白、全角或不可见字符；"
+                           f"请写 --as {user.username} / {name!r} is not a registered user but matches the registered "
+                           f"user {user.username} once case, spaces, width and invisible characters are ignored: "
+                           f"use --as {user.username}")
     if not user.is_active:
         raise AccessDenied(f"用户 {name} 已停用 / user {name} is disabled; an administrator can re-enable it")
     return Actor(user.username, user.role, user.enterprise_id)  # type: ignore[arg-type]

@@ -497,6 +497,9 @@ class RoundResult(Base):
 
 
 class User(Base):
+    """An account of the app. `username_key` is the username normalised (see tracker.users.username_key): unique, so
+    names differing only by case, width, spaces or invisible characters cannot both exist, and what sign-in matches."""
+
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="role"),
@@ -504,6 +507,7 @@ class User(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
+    username_key: Mapped[str] = mapped_column(String(100), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(300))
@@ -511,6 +515,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None]
+    last_failed_login_at: Mapped[dt.datetime | None]  # with failed_logins, when the next attempt may come
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

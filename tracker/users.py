@@ -1,7 +1,19 @@
-"""Accounts for the app: argon2id password hashes, roles, and a per-account lockout after failed sign-ins."""
+"""Accounts for the app: argon2id password hashes, roles, normalised usernames, and sign-in throttling.
+
+Throttling: every failed sign-in for a name is committed in its own transaction, whatever the caller does next. Each
+failure delays the next attempt for that name by min(2^(failures-1), 30) s; every 5th consecutive failure locks it for
+15 minutes. Names with no account are throttled the same way in this process's memory (no row is created), so the
+answers never tell which names exist. The time comes from the module attribute `clock` (tests replace it).
+"""
 from __future__ import annotations
 
 import datetime as dt
+import math
+import threading
+import unicodedata
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -9,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import audit
+from tracker import db as dbm
 from tracker.access import AccessDenied, Actor, require_role
 from tracker.models import Enterprise, User, utcnow
 
@@ -16,20 +29,42 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MAX_FAILED = 5
 LOCK_MINUTES = 15
+MAX_DELAY_SECONDS = 30
+UNKNOWN_NAMES_REMEMBERED = 10_000
 GENERIC_LOGIN_ERROR = "用户名或密码错误 / wrong user name or password"
+
+clock: Callable[[], dt.datetime] = utcnow  # aware UTC "now" for throttling; tests set tracker.users.clock
 
 
 class UserError(ValueError):
     pass
 
 
+def canonical_username(name: str) -> str:
+    """The name as stored: NFKC (full-width letters become ASCII), invisible format characters removed, trimmed."""
+    text = unicodedata.normalize("NFKC", name)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
+
+
+def username_key(name: str) -> str:
+    """What names are matched by: the canonical name case-folded, so `EntA`, `ｅｎｔａ ` and `ent\u200ba` are one."""
+    return unicodedata.normalize("NFKC", canonical_username(name).casefold())
+
+
 def create_user(session: Session, actor: Actor, username: str, role: str, password: str,
                 enterprise_uscc: str | None = None, display_name: str | None = None) -> User:
     require_role(actor, "admin", action="create users")
+    username = canonical_username(username)
+    if not username:
+        raise UserError("用户名不能为空 / the user name is empty (spaces and invisible characters do not count)")
     if len(password) < 8:
         raise UserError("密码至少 8 位 / the password needs at least 8 characters")
-    if session.scalar(select(User).where(User.username == username)):
+    existing = session.scalar(select(User).where(User.username_key == username_key(username)))
+    if existing is not None and existing.username == username:
         raise UserError(f"用户 {username} 已存在 / user {username} already exists")
+    if existing is not None:
+        raise UserError(f"用户 {username} 与已有用户 {existing.username} 只差大小写、全角或不可见字符 / user {username} "
+                        f"differs from the existing user {existing.username} only by case, width or invisible characters")
     enterprise_id = None
     if role == "enterprise":
         if not enterprise_uscc:
@@ -40,38 +75,129 @@ def create_user(session: Session, actor: Actor, username: str, role: str, passwo
         enterprise_id = enterprise.id
     elif enterprise_uscc:
         raise UserError("只有企业用户关联企业 / only enterprise users are linked to an enterprise")
-    user = User(username=username, role=role, password_hash=_hasher.hash(password), enterprise_id=enterprise_id,
-                display_name=display_name or username)
+    user = User(username=username, username_key=username_key(username), role=role, password_hash=_hasher.hash(password),
+                enterprise_id=enterprise_id, display_name=display_name or username)
     session.add(user)
     session.flush()
     audit.record(session, actor, "user.create", "user", username, None, audit.row_dict(user))
     return user
 
 
-def authenticate(session: Session, username: str, password: str, now: dt.datetime | None = None) -> Actor:
-    """Check a password; the same error for unknown users and wrong passwords; lock after repeated failures."""
-    now = now or utcnow()
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active or not user.password_hash:
+@dataclass
+class _Attempts:
+    """Consecutive failed sign-ins for one name and what they imply."""
+
+    failures: int = 0
+    last_failed_at: dt.datetime | None = None
+    locked_until: dt.datetime | None = None
+
+    def wait_seconds(self, now: dt.datetime) -> int:
+        """Whole seconds (rounded up) until the next attempt is allowed; 0 when it is allowed now."""
+        until = [self.locked_until] if self.locked_until else []
+        if self.failures and self.last_failed_at:
+            delay = min(2 ** (self.failures - 1), MAX_DELAY_SECONDS)
+            until.append(self.last_failed_at + dt.timedelta(seconds=delay))
+        left = max(((u - now).total_seconds() for u in until), default=0.0)
+        return math.ceil(left) if left > 0 else 0
+
+    def failed(self, now: dt.datetime) -> None:
+        self.failures += 1
+        self.last_failed_at = now
+        if self.failures % MAX_FAILED == 0:
+            self.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+
+
+class _UnknownNames:
+    """Throttle state for names with no account, in memory (bounded, oldest forgotten first), never in the database."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.entries: OrderedDict[str, _Attempts] = OrderedDict()
+
+    def wait_seconds(self, key: str, now: dt.datetime) -> int:
+        with self.lock:
+            entry = self.entries.get(key)
+            return entry.wait_seconds(now) if entry else 0
+
+    def failed(self, key: str, now: dt.datetime) -> None:
+        with self.lock:
+            entry = self.entries.pop(key, None) or _Attempts()
+            entry.failed(now)
+            self.entries[key] = entry
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_unknown_names = _UnknownNames(UNKNOWN_NAMES_REMEMBERED)
+
+
+def throttled_message(seconds: int) -> str:
+    return f"登录尝试过多，请 {seconds} 秒后再试 / too many sign-in attempts; try again in {seconds} s"
+
+
+def authenticate(url: str, username: str, password: str, now: dt.datetime | None = None) -> Actor:
+    """Check a password against the database at `url`; the one door every sign-in (app or CLI) goes through.
+
+    The attempt runs in its own transaction, committed before this returns or raises, so a failure is counted whatever
+    the caller does next. Refusals: the throttle message while a delay or lock lasts (checked before the password), and
+    one message for an unknown name, a disabled account and a wrong password.
+    """
+    now = now or clock()
+    key = username_key(username)
+    with dbm.session_scope(url) as session:
+        query = select(User).where(User.username_key == key)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()  # concurrent guesses for one name wait for each other's count
+        user = session.scalar(query)
+        outcome = _unknown_attempt(key, now) if user is None else _attempt(user, password, now)
+    if isinstance(outcome, Actor):
+        return outcome
+    raise AccessDenied(outcome)
+
+
+def _unknown_attempt(key: str, now: dt.datetime) -> str:
+    wait = _unknown_names.wait_seconds(key, now)
+    if wait:
+        return throttled_message(wait)
+    _hasher.verify(_DUMMY_HASH, "not-a-real-password")  # same work as a real check
+    _unknown_names.failed(key, now)
+    return GENERIC_LOGIN_ERROR
+
+
+def _attempt(user: User, password: str, now: dt.datetime) -> Actor | str:
+    """One attempt on an account: the Actor, or the refusal to show. Changes to `user` are the caller's to commit."""
+    attempts = _Attempts(user.failed_logins, user.last_failed_login_at, user.locked_until)
+    wait = attempts.wait_seconds(now)
+    if wait:
+        return throttled_message(wait)
+    if user.is_active and user.password_hash and _verify(user.password_hash, password):
+        user.failed_logins, user.last_failed_login_at, user.locked_until = 0, None, None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        return Actor(user.username, user.role, user.enterprise_id)  # type: ignore[arg-type]
+    if not (user.is_active and user.password_hash):
         _hasher.verify(_DUMMY_HASH, "not-a-real-password")  # same work as a real check
-        raise AccessDenied(GENERIC_LOGIN_ERROR)
-    if user.locked_until and user.locked_until > now:
-        raise AccessDenied(GENERIC_LOGIN_ERROR)
+    attempts.failed(now)
+    user.failed_logins, user.last_failed_login_at, user.locked_until = \
+        attempts.failures, attempts.last_failed_at, attempts.locked_until
+    return GENERIC_LOGIN_ERROR
+
+
+def _verify(password_hash: str, password: str) -> bool:
     try:
-        _hasher.verify(user.password_hash, password)
+        return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED:
-            user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-            user.failed_logins = 0
-        session.flush()
-        raise AccessDenied(GENERIC_LOGIN_ERROR) from None
-    user.failed_logins = 0
-    user.locked_until = None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    session.flush()
-    return Actor(user.username, user.role, user.enterprise_id)  # type: ignore[arg-type]
+        return False
+
+
+def session_actor(session: Session, actor: Actor) -> Actor | None:
+    """Re-check a signed-in actor (one query on the unique username): None when the account is gone, disabled, or its
+    role or enterprise is no longer what the session was signed in with."""
+    user = session.scalar(select(User).where(User.username == actor.name))
+    if user is None or not user.is_active or (user.role, user.enterprise_id) != (actor.role, actor.enterprise_id):
+        return None
+    return actor
 
 
 def list_users(session: Session, actor: Actor) -> list[User]:

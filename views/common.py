@@ -10,7 +10,11 @@ import streamlit as st
 from tracker import db as dbm
 from tracker.access import ROLE_LABELS, Actor
 
-__all__ = ["ROLE_LABELS", "database_url", "session", "current_actor", "sign_in", "sign_out", "yuan", "when"]
+__all__ = ["ROLE_LABELS", "database_url", "session", "current_actor", "recheck_actor", "sign_in", "sign_out",
+           "take_sign_out_notice", "yuan", "when"]
+
+SESSION_ENDED = "登录已失效（账号已停用、删除或权限变更），请重新登录 / your session ended: the account was disabled, " \
+                "removed or changed; please sign in again"
 
 
 def database_url() -> str:
@@ -28,12 +32,34 @@ def current_actor() -> Actor | None:
     return actor if isinstance(actor, Actor) else None
 
 
+def recheck_actor() -> Actor | None:
+    """The signed-in actor, re-loaded from the database on every page run (one query on the unique username); a
+    session whose account is gone, disabled, or has another role or enterprise now is signed out here."""
+    from tracker.users import session_actor
+
+    actor = current_actor()
+    if actor is None:
+        return None
+    with session() as s:
+        still = session_actor(s, actor)
+    if still is None:
+        sign_out(notice=SESSION_ENDED)
+    return still
+
+
 def sign_in(actor: Actor) -> None:
     st.session_state["actor"] = actor
 
 
-def sign_out() -> None:
+def sign_out(notice: str | None = None) -> None:
     st.session_state.pop("actor", None)
+    if notice:
+        st.session_state["sign_out_notice"] = notice
+
+
+def take_sign_out_notice() -> str | None:
+    """Why the last session ended, shown once on the login page."""
+    return st.session_state.pop("sign_out_notice", None)
 
 
 def yuan(amount: int | float | None) -> str:

@@ -5,10 +5,14 @@ import streamlit as st
 
 from tracker.access import AccessDenied
 from tracker.users import authenticate
-from views.common import session, sign_in
+from views.common import database_url, sign_in, take_sign_out_notice
 
 st.title("满天星 Tracker")
 st.caption("重庆市软件和信息服务业“满天星”行动计划 · 开源社区评估与开源鸿蒙认证奖励台账")
+
+notice = take_sign_out_notice()
+if notice:
+    st.warning(notice.split(" / ")[0])
 
 with st.form("login"):
     username = st.text_input("用户名")
@@ -17,8 +21,7 @@ with st.form("login"):
 
 if submitted:
     try:
-        with session() as s:
-            actor = authenticate(s, username.strip(), password)
+        actor = authenticate(database_url(), username, password)  # commits the attempt itself, failed or not
     except AccessDenied as exc:
         st.error(str(exc).split(" / ")[0])
     else:

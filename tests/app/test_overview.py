@@ -16,6 +16,10 @@ def sql(url: str, query: str) -> int:
 
 
 def run_app(monkeypatch, url: str, actor: Actor | None) -> AppTest:
+    """The app with `actor` already signed in (a demo account, since every page run re-checks the account)."""
+    from tracker.cli.sample import ensure_demo_accounts
+
+    ensure_demo_accounts(url)
     monkeypatch.setenv("MTX_DATABASE_URL", url)
     at = AppTest.from_file(APP, default_timeout=30)
     if actor is not None:
@@ -57,7 +61,7 @@ def test_overview_shows_the_sample_counts(monkeypatch, sample_db_url):
 
 def test_enterprise_user_sees_only_its_own_ledger_figures(monkeypatch, sample_db_url):
     enterprise_id = sql(sample_db_url, "SELECT MIN(id) FROM enterprises")
-    at = run_app(monkeypatch, sample_db_url, Actor("ent", "enterprise", enterprise_id))
+    at = run_app(monkeypatch, sample_db_url, Actor("enterprise", "enterprise", enterprise_id))
     shown = metrics(at)
     assert shown["企业"] == "1"
     assert shown["产品"] == str(sql(sample_db_url, f"SELECT COUNT(*) FROM products WHERE enterprise_id = {enterprise_id}"))
@@ -70,15 +74,14 @@ def test_without_sign_in_only_the_login_page_is_shown(monkeypatch, sample_db_url
     assert not at.metric
 
 
-def test_sign_in_with_a_wrong_password_is_refused_and_a_right_one_shows_the_overview(monkeypatch, sample_db_url):
-    from tracker.cli.sample import ensure_demo_accounts
-
-    ensure_demo_accounts(sample_db_url)
+def test_sign_in_with_a_wrong_password_is_refused_and_a_right_one_shows_the_overview(monkeypatch, sample_db_url,
+                                                                                     clock):
     at = run_app(monkeypatch, sample_db_url, None)
     at.text_input[0].input("evaluator")
     at.text_input[1].input("wrong-password")
     at.button[0].click().run()
     assert [e.value for e in at.error] == ["用户名或密码错误"]
+    clock.advance(1)  # the delay after one failure
     at.text_input[1].input("mtx-demo-evaluator")
     at.button[0].click().run()
     assert not at.exception

@@ -1,6 +1,9 @@
 """Tracker functions take the acting user and enforce what that user may see."""
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 import pytest
 from sqlalchemy import select
 
@@ -60,17 +63,41 @@ def test_only_admins_create_users_and_creation_is_audited(session, two_enterpris
     assert resolve_actor(session, "someone-at-the-shell") == Actor("someone-at-the-shell", "admin")
 
 
-def test_wrong_passwords_lock_the_account_with_one_message(session, two_enterprises):
+def test_wrong_passwords_lock_the_account_with_one_message(db_url, session, two_enterprises):
     create_user(session, ADMIN, "expert", "evaluator", "correct-horse")
-    for _ in range(5):
+    session.commit()
+    start = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+    for i in range(5):
         with pytest.raises(AccessDenied, match="用户名或密码错误"):
-            authenticate(session, "expert", "wrong")
+            authenticate(db_url, "expert", "wrong", now=start + dt.timedelta(minutes=i))
+    fifth = start + dt.timedelta(minutes=4)
+    with pytest.raises(AccessDenied, match="请 899 秒后再试"):
+        authenticate(db_url, "expert", "correct-horse", now=fifth + dt.timedelta(seconds=1))  # locked now
     with pytest.raises(AccessDenied, match="用户名或密码错误"):
-        authenticate(session, "expert", "correct-horse")  # locked now
-    with pytest.raises(AccessDenied, match="用户名或密码错误"):
-        authenticate(session, "nobody", "x")
+        authenticate(db_url, f"nobody-{uuid.uuid4().hex}", "x", now=start)
+    session.expire_all()
     user = session.scalar(select(User).where(User.username == "expert"))
-    assert user.locked_until is not None and user.password_hash.startswith("$argon2id$")
+    assert user.failed_logins == 5 and user.last_failed_login_at == fifth
+    assert user.locked_until == fifth + dt.timedelta(minutes=15) and user.password_hash.startswith("$argon2id$")
+    # a sixth failure after the lock waits min(2^5, 30) = 30 s; the tenth locks again
+    after = fifth + dt.timedelta(minutes=15)
+    with pytest.raises(AccessDenied, match="用户名或密码错误"):
+        authenticate(db_url, "expert", "wrong", now=after)
+    with pytest.raises(AccessDenied, match="请 30 秒后再试"):
+        authenticate(db_url, "expert", "correct-horse", now=after)
+    assert authenticate(db_url, "expert", "correct-horse", now=after + dt.timedelta(seconds=30)).role == "evaluator"
+
+
+def test_a_disabled_account_answers_like_a_wrong_password_and_is_throttled(db_url, session):
+    create_user(session, ADMIN, "gone", "evaluator", "correct-horse")
+    session.commit()
+    session.execute(User.__table__.update().values(is_active=False))
+    session.commit()
+    now = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+    with pytest.raises(AccessDenied, match="用户名或密码错误"):
+        authenticate(db_url, "gone", "correct-horse", now=now)
+    with pytest.raises(AccessDenied, match="请 1 秒后再试"):
+        authenticate(db_url, "gone", "correct-horse", now=now)
 
 
 def test_cli_acts_as_the_user_named_by_as(db_url, session, two_enterprises, capsys, monkeypatch):

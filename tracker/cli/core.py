@@ -79,7 +79,7 @@ def users_add(
     with open_session(ctx) as session:
         actor = resolve_actor(session, state(ctx).user)
         try:
-            create_user(session, actor, username, role, password, enterprise)
+            username = create_user(session, actor, username, role, password, enterprise).username  # as stored
         except UserError as exc:
             fail(str(exc))
     typer.echo(f"已添加用户 / added user {username} ({role})")

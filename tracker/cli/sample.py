@@ -43,10 +43,21 @@ def sample(
     seed: int = typer.Option(2025, "--seed", help="same seed, same database"),
     as_of: str = typer.Option(None, "--as-of", help="last day of the sample's two years (default 2026-11-01)"),
 ) -> None:
-    """生成示例数据 / fill the database with deterministic, fictional sample data (offline)."""
+    """生成示例数据 / fill the database with deterministic, fictional sample data (offline; administrators only)."""
+    require_admin(state(ctx).db_url, state(ctx).user)
     summary = build_into(state(ctx).db_url, scale, seed, parse_date(as_of, "--as-of"), state(ctx).config_dir)
     counts = ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
     typer.echo(f"示例数据已生成 / sample built (scale {scale}, seed {seed}) in {summary.seconds:.1f} s: {counts}")
+
+
+def require_admin(url: str, name: str) -> None:
+    """Refuse a non-administrator before any sample row is written (the schema is brought to head first, as `mtx init`
+    would for anyone, so the users can be read)."""
+    from tracker.access import require_role, resolve_actor
+
+    dbm.upgrade(url)
+    with dbm.session_scope(url) as session:
+        require_role(resolve_actor(session, name), "admin", action="mtx sample (fill the database with sample data)")
 
 
 def app_path() -> Path:
