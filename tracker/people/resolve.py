@@ -122,7 +122,7 @@ def sync_organisations(session: Session, organisations: OrganisationsFile) -> di
 
 
 def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | None = None,
-                   organisations: OrganisationsFile | None = None) -> ResolveReport:
+                   organisations: OrganisationsFile | None = None, now=None) -> ResolveReport:
     """Resolve every identity and account into people; write the differences. Administrators (and the job) only."""
     require_role(actor, "admin", action="resolve people")
     started = time.perf_counter()
@@ -172,7 +172,7 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
             assigned[comp.key] = pid
     if new_components:
         rows = [{"display_name": c.name, "is_bot": c.is_bot, "bot_reason": c.bot_reason,
-                 "is_anonymous": c.is_anonymous, "created_at": _now()} for c in new_components]
+                 "is_anonymous": c.is_anonymous, "created_at": now or _now()} for c in new_components]
         ids = []
         for chunk in _chunks(rows, 1000):
             ids += session.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), chunk).all()
@@ -250,7 +250,7 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
     report.merged_away = gone
 
     changed |= _write_affiliations(session, outcome, assigned, org_ids)
-    report.suggestions = _write_suggestions(session, outcome.suggestions)
+    report.suggestions = _write_suggestions(session, outcome.suggestions, now or _now())
     _drop_orphan_unverified(session)
     report.changed = sorted(changed - set(report.created) - set(gone))
     report.people = len(outcome.components)
@@ -300,14 +300,14 @@ def _write_affiliations(session: Session, outcome: R.Outcome, assigned: dict[str
     return {k[0] for k in existing if k not in wanted} | {k["person_id"] for k in new}
 
 
-def _write_suggestions(session: Session, suggestions: list[R.Suggestion]) -> int:
+def _write_suggestions(session: Session, suggestions: list[R.Suggestion], now) -> int:
     wanted = {(s.a, s.b): s for s in suggestions}
     existing = {(r.key_a, r.key_b): r.id for r in session.execute(select(PersonSuggestion.id, PersonSuggestion.key_a,
                                                                          PersonSuggestion.key_b))}
     stale = [i for k, i in existing.items() if k not in wanted]
     for chunk in _chunks(stale):
         session.execute(delete(PersonSuggestion).where(PersonSuggestion.id.in_(chunk)))
-    new = [{"key_a": s.a, "key_b": s.b, "rule": s.rule, "detail": s.detail[:400], "created_at": _now()}
+    new = [{"key_a": s.a, "key_b": s.b, "rule": s.rule, "detail": s.detail[:400], "created_at": now}
            for k, s in sorted(wanted.items()) if k not in existing]
     for chunk in _chunks(new, 1000):
         session.execute(insert(PersonSuggestion), chunk)
