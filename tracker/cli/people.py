@@ -207,9 +207,6 @@ def people_resolve(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
         emit_json(report.as_dict())
         return
     typer.echo(report.line())
-    if report.touched:
-        typer.echo("变化的人员 / people changed: " + " ".join(str(i) for i in report.touched[:200])
-                   + (" ..." if len(report.touched) > 200 else ""))
 
 
 @people_app.command("export-rules")

@@ -36,9 +36,11 @@ class ResolveReport:
         return sorted(set(self.created) | set(self.changed) | set(self.merged_away))
 
     def line(self) -> str:
+        ids = self.touched
+        listed = f": {' '.join(map(str, ids[:50]))}{' ...' if len(ids) > 50 else ''}" if ids else ""
         return (f"人员识别 / people resolved: {self.people} people from {self.identities} identities; "
                 f"{len(self.created)} new, {len(self.changed)} changed, {len(self.merged_away)} merged away, "
-                f"{self.suggestions} suggestions ({self.seconds:.1f} s)")
+                f"{self.suggestions} suggestions ({self.seconds:.1f} s){listed}")
 
     def as_dict(self) -> dict:
         return {"people": self.people, "identities": self.identities, "created": self.created,

@@ -210,8 +210,8 @@ class DomainRules:
                     return OrgAnswer(None if name == INDIVIDUAL else name, True, f"{source}: {candidate}")
             if candidate in self.free_mail:
                 return OrgAnswer(None, True, f"free mail: {candidate}")
-        if top is None:
-            return OrgAnswer(None, True, "no registrable domain")
+        if top is None or top in ANONYMOUS_DOMAINS:
+            return OrgAnswer(None, True, f"no registrable domain outside the reserved example domains: {domain}")
         return OrgAnswer(top, False, f"unmapped domain: registrable domain {top}")
 
 

@@ -27,16 +27,14 @@ def _identity_key(dialect: str) -> str:
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
-    with op.batch_alter_table("people") as batch:
-        batch.add_column(sa.Column("bot_reason", sa.String(length=300), nullable=True))
-        batch.add_column(sa.Column("is_anonymous", sa.Boolean(), nullable=False, server_default=sa.false()))
-    with op.batch_alter_table("accounts") as batch:
-        batch.add_column(sa.Column("platform_bot", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column("rule", sa.String(length=40), nullable=True))
-        batch.add_column(sa.Column("rule_via", sa.String(length=400), nullable=True))
+    # plain ADD COLUMN (no table rebuild): rebuilding a referenced table on SQLite would fire ON DELETE SET NULL
+    op.add_column("people", sa.Column("bot_reason", sa.String(length=300), nullable=True))
+    op.add_column("people", sa.Column("is_anonymous", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("accounts", sa.Column("platform_bot", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("accounts", sa.Column("rule", sa.String(length=40), nullable=True))
+    op.add_column("accounts", sa.Column("rule_via", sa.String(length=400), nullable=True))
     op.execute("UPDATE accounts SET platform_bot = is_bot")
-    with op.batch_alter_table("organisations") as batch:
-        batch.add_column(sa.Column("verified", sa.Boolean(), nullable=False, server_default=sa.true()))
+    op.add_column("organisations", sa.Column("verified", sa.Boolean(), nullable=False, server_default=sa.true()))
 
     op.create_table(
         "commit_identities",
@@ -102,6 +100,8 @@ def upgrade() -> None:
                f"MAX(CASE WHEN is_bot THEN 1 ELSE 0 END) = 1 FROM commits GROUP BY {key}")
     op.execute(f"UPDATE commits SET author_identity_id = "
                f"(SELECT ci.id FROM commit_identities ci WHERE ci.key = {key})")
+    op.execute("UPDATE commits SET is_bot = (SELECT ci.is_bot FROM commit_identities ci "
+               "WHERE ci.id = commits.author_identity_id)")
 
 
 def downgrade() -> None:
@@ -114,12 +114,6 @@ def downgrade() -> None:
     with op.batch_alter_table("commit_identities") as batch:
         batch.drop_index(batch.f("ix_commit_identities_person_id"))
     op.drop_table("commit_identities")
-    with op.batch_alter_table("organisations") as batch:
-        batch.drop_column("verified")
-    with op.batch_alter_table("accounts") as batch:
-        batch.drop_column("rule_via")
-        batch.drop_column("rule")
-        batch.drop_column("platform_bot")
-    with op.batch_alter_table("people") as batch:
-        batch.drop_column("is_anonymous")
-        batch.drop_column("bot_reason")
+    for table, column in (("organisations", "verified"), ("accounts", "rule_via"), ("accounts", "rule"),
+                          ("accounts", "platform_bot"), ("people", "is_anonymous"), ("people", "bot_reason")):
+        op.drop_column(table, column)  # native DROP COLUMN: no rebuild of a referenced table
