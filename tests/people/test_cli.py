@@ -129,3 +129,20 @@ def test_export_rules_writes_identities_yaml(mtx, world_url, tmp_path):
 
     assert IdentitiesFile.model_validate(data).people[0].accounts[0].login == "zhaoliu"
     assert person_of(world_url, "lisi@h-partners.com") == person_of(world_url, "zhaoliu@163.com")
+
+
+def test_config_check_warns_where_the_database_and_the_files_disagree(mtx, people_config):
+    code, out, err = mtx("config", "check", "--json")
+    assert code == 0 and json.loads(out)["problems"] == []
+    assert mtx("people", "bot", "zhangsan@huawei.com", "--yes", "--reason", "a script account")[0] == 0
+    assert mtx("orgs", "map", "huawei.com", "深开鸿", "--reason", "moved")[0] == 0
+    identities = yaml.safe_load((people_config / "identities.yaml").read_text(encoding="utf-8"))
+    identities["people"][0]["is_bot"] = False
+    identities["distinct"] = [["lisi@h-partners.com", "stu@mail.ustc.edu.cn"]]
+    (people_config / "identities.yaml").write_text(yaml.safe_dump(identities, allow_unicode=True), encoding="utf-8")
+    assert mtx("people", "merge", "lisi@h-partners.com", "stu@mail.ustc.edu.cn", "--reason", "same")[0] == 0
+    code, out, err = mtx("config", "check", "--json")
+    assert code == 0, err  # warnings, not errors: the database wins
+    problems = {(p["key"], p["severity"]) for p in json.loads(out)["problems"]}
+    assert problems == {("people[0].is_bot", "warning"), ("distinct[0]", "warning"),
+                        ("organisations[0].domains[0]", "warning")}
