@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.access import Actor, require_role
@@ -193,8 +193,7 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
             person_updates.append({"id": pid, "display_name": comp.name, "is_bot": comp.is_bot,
                                    "bot_reason": comp.bot_reason, "is_anonymous": comp.is_anonymous})
             changed.add(pid)
-    if person_updates:
-        session.execute(update(Person), person_updates)
+    _update_by_id(session, Person, person_updates)
 
     by_domain: dict[str, R.OrgAnswer] = {}
     ident_person: dict[int, tuple[int, bool]] = {}
@@ -228,8 +227,7 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
                 changed.update(p for p in (r.person_id, pid) if p is not None)
             if r.is_bot != is_bot:
                 bot_changes[is_bot].append(r.id)
-    for chunk in _chunks(ident_updates, 2000):
-        session.execute(update(CommitIdentity), chunk)
+    _update_by_id(session, CommitIdentity, ident_updates)
     for flag, ids in bot_changes.items():
         for chunk in _chunks(ids):
             session.execute(update(Commit).where(Commit.author_identity_id.in_(chunk), Commit.is_bot != flag)
@@ -243,8 +241,7 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
             account_updates.append({"id": r.id, "person_id": pid, "is_bot": is_bot, "rule": rule, "rule_via": via})
             if r.person_id != pid:
                 changed.update(p for p in (r.person_id, pid) if p is not None)
-    for chunk in _chunks(account_updates, 2000):
-        session.execute(update(Account), chunk)
+    _update_by_id(session, Account, account_updates)
 
     gone = sorted(set(people) - set(assigned.values()))
     for chunk in _chunks(gone):
@@ -260,6 +257,17 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
     session.flush()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _update_by_id(session: Session, model, rows: list[dict]) -> None:
+    """One executemany UPDATE ... WHERE id = ? for rows that all set the same columns (Core: no ORM bookkeeping)."""
+    if not rows:
+        return
+    table = model.__table__
+    columns = [k for k in rows[0] if k != "id"]
+    stmt = table.update().where(table.c.id == bindparam("row_id")).values({c: bindparam(f"v_{c}") for c in columns})
+    for chunk in _chunks(rows, 5000):
+        session.connection().execute(stmt, [{"row_id": r["id"], **{f"v_{c}": r[c] for c in columns}} for r in chunk])
 
 
 def _now():

@@ -71,6 +71,8 @@ def domain_of(email: str) -> str:
 
 def parse_noreply(email: str) -> tuple[str, str] | None:
     """(platform, lower-case login) for a platform-private noreply address, else None. Never matches on domain alone."""
+    if "noreply" not in email:
+        return None
     for platform, pattern in NOREPLY_FORMS:
         m = pattern.match(email)
         if m:
@@ -166,7 +168,7 @@ class BotRules:
 def _psl():
     from publicsuffixlist import PublicSuffixList  # ships the list; never downloads
 
-    return PublicSuffixList()
+    return PublicSuffixList(accept_encoded_idn=False)  # 10x faster to load; e-mail domains are not punycode
 
 
 def registrable_domain(domain: str) -> str | None:
@@ -371,10 +373,17 @@ class _Forest:
 # --- the resolution ---------------------------------------------------------------------------------------------------
 
 
-def identity_node(ident: IdentityIn, account: AccountIn | None, anonymous_patterns: tuple[str, ...]) -> str:
+def identity_node(ident: IdentityIn, account: AccountIn | None, anonymous_patterns: tuple[str, ...],
+                  cache: dict | None = None) -> str:
     """Where an identity sits: its address; for an address that identifies nobody, the linked account, else itself."""
-    email = normalise_email(ident.email)
-    if not is_anonymous(email, anonymous_patterns):
+    known = cache.get(ident.email) if cache is not None else None
+    if known is None:
+        email = normalise_email(ident.email)
+        known = (email, is_anonymous(email, anonymous_patterns))
+        if cache is not None:
+            cache[ident.email] = known
+    email, anonymous = known
+    if not anonymous:
         return f"e:{email}"
     if account is not None and account.login:
         return f"l:{account.platform}:{account.login.lower()}"
@@ -420,9 +429,10 @@ def resolve(identities: Iterable[IdentityIn], accounts: Iterable[AccountIn], rul
     ident_node: dict[int, str] = {}
     node_names: dict[str, Counter] = defaultdict(Counter)
     automatic: list[tuple[int, str, str, str]] = []
+    emails: dict = {}
     for ident in identities:
         account = accounts_by_id.get(ident.account_id) if ident.account_id is not None else None
-        node = identity_node(ident, account, anon)
+        node = identity_node(ident, account, anon, emails)
         ident_node[ident.id] = node
         forest.add(node)
         name = normalise_name(ident.name)
@@ -445,8 +455,11 @@ def resolve(identities: Iterable[IdentityIn], accounts: Iterable[AccountIn], rul
             node = f"l:{account.platform}:{account.login.lower()}"
             forest.add(node)
         else:
-            email = normalise_email(account.email)
-            node = None if is_anonymous(email, anon) else f"e:{email}"
+            known = emails.get(account.email)
+            if known is None:
+                email = normalise_email(account.email)
+                known = (email, is_anonymous(email, anon))
+            node = None if known[1] else f"e:{known[0]}"
             if node:
                 forest.add(node)
         account_node[account.id] = node
