@@ -181,11 +181,12 @@ class OrganisationDef(Strict):
     kind: Literal["company", "university", "government", "foundation", "other"] = "company"
     chongqing_local: bool = False
     domains: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list, description="other names it goes by (counted once)")
 
     @field_validator("domains")
     @classmethod
     def _lower(cls, value: list[str]) -> list[str]:
-        return [d.lower().lstrip("@") for d in value]
+        return [d.strip().lower().lstrip("@").rstrip(".") for d in value]
 
 
 class OrganisationsFile(Strict):
@@ -209,7 +210,7 @@ class PersonDef(Strict):
     emails: list[str] = Field(default_factory=list)
     accounts: list[AccountRef] = Field(default_factory=list)
     affiliations: list[AffiliationDef] = Field(default_factory=list)
-    is_bot: bool = False
+    is_bot: bool | None = Field(None, description="true/false overrides the bot rules; unset lets them decide")
 
 
 class BotRules(Strict):
@@ -221,6 +222,10 @@ class BotRules(Strict):
 class IdentitiesFile(Strict):
     bots: BotRules = Field(default_factory=BotRules)
     people: list[PersonDef] = Field(default_factory=list)
+    distinct: list[list[str]] = Field(default_factory=list,
+                                      description="groups of e-mails / platform:logins that are different people")
+    anonymous_emails: list[str] = Field(default_factory=list,
+                                        description="addresses (or * ? patterns) that identify nobody")
 
 
 class Ceiling(Strict):
@@ -550,10 +555,12 @@ def _check_organisations(cfg: OrganisationsFile, src: _Source, problems: list[Pr
     owner: dict[str, str] = {}
     names: set[str] = set()
     for oi, org in enumerate(cfg.organisations):
-        if org.name in names:
-            problems.append(src.problem(("organisations", oi, "name"), f"organisation {org.name!r} is defined twice",
-                                        "merge the two entries"))
-        names.add(org.name)
+        for label, name in [("name", org.name)] + [(("aliases", ai), a) for ai, a in enumerate(org.aliases)]:
+            if name in names:
+                path = ("organisations", oi) + ((label,) if isinstance(label, str) else label)
+                problems.append(src.problem(path, f"organisation name {name!r} is used twice",
+                                            "merge the two entries (an alias names the same organisation)"))
+            names.add(name)
         for di, domain in enumerate(org.domains):
             if domain in free:
                 problems.append(src.problem(("organisations", oi, "domains", di),
@@ -568,22 +575,30 @@ def _check_organisations(cfg: OrganisationsFile, src: _Source, problems: list[Pr
 
 def _check_identities(cfg: IdentitiesFile, src: _Source, orgs: OrganisationsFile | None,
                       problems: list[Problem]) -> None:
+    from tracker.people.rules import parse_ref  # imported here: the people package imports this module
+
     for pi, pattern in enumerate(cfg.bots.patterns):
         try:
             re.compile(pattern)
         except re.error as exc:
             problems.append(src.problem(("bots", "patterns", pi), f"bad regular expression {pattern!r}: {exc}",
                                         "fix the pattern (escape [ ] with \\)"))
-    known_orgs = {o.name for o in orgs.organisations} if orgs else set()
-    email_owner: dict[str, int] = {}
+    known_orgs = {n for o in orgs.organisations for n in [o.name, *o.aliases]} if orgs else set()
+    owner: dict[str, int] = {}
     for pi, person in enumerate(cfg.people):
-        for ei, email in enumerate(person.emails):
-            key = email.lower()
-            if key in email_owner and email_owner[key] != pi:
-                problems.append(src.problem(("people", pi, "emails", ei),
-                                            f"{email} is listed for two people (people[{email_owner[key]}])",
-                                            "an address belongs to one person: merge the entries or remove it"))
-            email_owner.setdefault(key, pi)
+        refs = [(("people", pi, "emails", ei), email) for ei, email in enumerate(person.emails)]
+        refs += [(("people", pi, "accounts", ai), f"{a.platform}:{a.login}") for ai, a in enumerate(person.accounts)]
+        for path, ref in refs:
+            try:
+                key = parse_ref(ref)
+            except ValueError as exc:
+                problems.append(src.problem(path, str(exc), "list real addresses and accounts only"))
+                continue
+            if key in owner and owner[key] != pi:
+                problems.append(src.problem(path, f"{ref} is listed for two people (people[{owner[key]}])",
+                                            "an address or account belongs to one person: merge the entries "
+                                            "or remove it"))
+            owner.setdefault(key, pi)
         for ai, aff in enumerate(person.affiliations):
             if orgs is not None and aff.organisation not in known_orgs:
                 problems.append(src.problem(("people", pi, "affiliations", ai, "organisation"),
@@ -592,6 +607,20 @@ def _check_identities(cfg: IdentitiesFile, src: _Source, orgs: OrganisationsFile
             if aff.start and aff.end and aff.end <= aff.start:
                 problems.append(src.problem(("people", pi, "affiliations", ai, "end"), "end is not after start",
                                             "swap or correct the dates"))
+    for di, group in enumerate(cfg.distinct):
+        if len(group) < 2:
+            problems.append(src.problem(("distinct", di), "a distinct entry needs two or more addresses/accounts",
+                                        "write [a@x.com, github:b]"))
+        keys = []
+        for gi, ref in enumerate(group):
+            try:
+                keys.append(parse_ref(ref))
+            except ValueError as exc:
+                problems.append(src.problem(("distinct", di, gi), str(exc), "list real addresses and accounts only"))
+        people = {owner[k] for k in keys if k in owner}
+        if len(keys) >= 2 and len(people) == 1 and sum(1 for k in keys if k in owner) >= 2:
+            problems.append(src.problem(("distinct", di), f"people[{people.pop()}] joins what this entry keeps "
+                                        "apart", "remove it from people: or from distinct:"))
 
 
 def check_award_rules(rules: AwardRuleSet, src: _Source, problems: list[Problem], prefix: tuple = ()) -> None:

@@ -49,6 +49,7 @@ CERT_STATUSES = ("valid", "revoked")
 AWARD_STATUSES = ("computed", "approved", "paid", "to_recover", "released")
 ROUND_STATUSES = ("draft", "frozen", "published")
 ROLES = ("admin", "evaluator", "enterprise")
+CORRECTION_KINDS = ("merge", "split", "distinct", "bot", "domain", "affiliation")
 
 
 def utcnow() -> dt.datetime:
@@ -170,7 +171,9 @@ class Person(Base):
     __tablename__ = "people"
     id: Mapped[int] = mapped_column(primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)  # authoritative; accounts and commits follow it
+    bot_reason: Mapped[str | None] = mapped_column(String(300))
+    is_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)  # an address that identifies nobody
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -186,8 +189,64 @@ class Account(Base):
     login: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
-    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)  # the person's flag, kept in step by resolution
+    platform_bot: Mapped[bool] = mapped_column(Boolean, default=False)  # what collection saw (type Bot, patterns)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    rule: Mapped[str | None] = mapped_column(String(40))  # the rule that joined it to its person
+    rule_via: Mapped[str | None] = mapped_column(String(400))
+
+
+class CommitIdentity(Base):
+    """One distinct commit author as written (raw e-mail, raw name, linked account): what resolution works over.
+
+    Filled by the collection at insert time and referenced from commits, so that resolving people reads thousands of
+    identities, never millions of commits. `key` is "<account id>\\n<e-mail>\\n<name>" (empty for none).
+    """
+
+    __tablename__ = "commit_identities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(600), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(200))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+    rule: Mapped[str | None] = mapped_column(String(40))
+    rule_via: Mapped[str | None] = mapped_column(String(400))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)  # as last applied to its commits
+
+
+class IdentityCorrection(Base):
+    """An administrator's correction, keyed by e-mail, platform:login or domain (never a person id); later wins.
+
+    It outlives re-collection and re-resolution and wins over identities.yaml; every one is audited.
+    """
+
+    __tablename__ = "identity_corrections"
+    __table_args__ = (CheckConstraint(_in("kind", CORRECTION_KINDS), name="kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(400))  # node key (e:<email> / l:<platform>:<login>) or a domain
+    object: Mapped[str | None] = mapped_column(String(400))  # the other node, or an organisation name
+    is_bot: Mapped[bool | None] = mapped_column(Boolean)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PersonSuggestion(Base):
+    """A join the rules would not make on their own (same-platform chain, same login on two platforms)."""
+
+    __tablename__ = "person_suggestions"
+    __table_args__ = (UniqueConstraint("key_a", "key_b"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_a: Mapped[str] = mapped_column(String(400))
+    key_b: Mapped[str] = mapped_column(String(400))
+    rule: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Organisation(Base):
@@ -198,6 +257,7 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="company")
     chongqing_local: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified: Mapped[bool] = mapped_column(Boolean, default=True)  # False: named by an unmapped e-mail domain
 
 
 class Affiliation(Base):
@@ -210,7 +270,7 @@ class Affiliation(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     start_date: Mapped[dt.date | None] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
-    source: Mapped[str] = mapped_column(String(40), default="email-domain")
+    source: Mapped[str] = mapped_column(String(40), default="email-domain")  # identities.yaml / correction
 
 
 # --- collected activity -----------------------------------------------------------------------------------------------
@@ -235,6 +295,8 @@ class Commit(Base):
     committer_time: Mapped[dt.datetime | None]
     author_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
     committer_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
+    author_identity_id: Mapped[int | None] = mapped_column(ForeignKey("commit_identities.id", ondelete="SET NULL"),
+                                                           index=True)
     is_merge: Mapped[bool] = mapped_column(Boolean, default=False)
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     message_title: Mapped[str | None] = mapped_column(String(500))

@@ -4,12 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import String, cast, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from tracker.access import Actor
 from tracker.models import (
-    Account,
     Award,
     Certificate,
     CollectionRun,
@@ -23,6 +22,7 @@ from tracker.models import (
     Repository,
     RepositorySnapshot,
 )
+from tracker.people.attribution import commit_attribution
 from tracker.sqlutil import month_of
 
 COUNTED_AWARD_STATUSES = ("computed", "approved", "paid")
@@ -41,10 +41,9 @@ def overview(session: Session, actor: Actor, months: int = 24) -> dict[str, Any]
     out["repositories_by_state"] = dict(session.execute(
         select(Repository.state, func.count()).group_by(Repository.state)).all())
     out["commits"] = session.scalar(select(func.count(distinct(Commit.sha)))) or 0
-    person_key = func.coalesce(cast(Account.person_id, String), func.lower(Commit.author_email))
+    who = commit_attribution(dialect).subquery()  # resolved people (tracker.people), bots excluded
     out["contributors"] = session.scalar(
-        select(func.count(distinct(person_key))).select_from(Commit)
-        .outerjoin(Account, Account.id == Commit.author_account_id).where(Commit.is_bot.is_(False))) or 0
+        select(func.count(distinct(who.c.person_id))).where(who.c.is_bot.is_(False))) or 0
     out["releases"] = session.scalar(select(func.count()).select_from(Release)) or 0
     out["issues"] = session.scalar(select(func.count()).select_from(Issue)) or 0
     out["pull_requests"] = session.scalar(select(func.count()).select_from(PullRequest)) or 0

@@ -93,7 +93,7 @@ def parse_date(value: str | None, option: str):
 
 
 # command modules register themselves on `app`
-from tracker.cli import collect, core, ledger, sample, scoring  # noqa: E402,F401  (each registers its commands)
+from tracker.cli import collect, core, ledger, people, sample, scoring  # noqa: E402,F401  (each registers its commands)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -58,6 +58,8 @@ def collect(
             fail(str(exc))
         except ValueError as exc:
             fail(str(exc))
+    if summary.people is not None:
+        typer.echo(summary.people.line(), err=tty)
     for error in summary.discovery_errors:
         typer.echo(f"organisation discovery failed: {error}", err=True)
     failed = len(summary.failed)

@@ -36,6 +36,10 @@ def config_check(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
 
     st = state(ctx)
     config, problems = check_config(st.config_dir)
+    if config is not None:  # corrections in the database that the identity and organisation files contradict
+        from tracker.people.checks import database_disagreements
+
+        problems = problems + database_disagreements(st.db_url, config)
     errors = [p for p in problems if p.severity == "error"]
     if as_json:
         emit_json({"ok": not errors, "problems": [p.as_dict() for p in problems]})

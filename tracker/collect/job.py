@@ -86,6 +86,7 @@ class RunSummary:
         return [o for o in self.outcomes if o.status == "failed"]
 
     discovery_errors: list[str] = field(default_factory=list)
+    people: object | None = None  # tracker.people.resolve.ResolveReport of the resolution that ends the run
 
     @property
     def exit_code(self) -> int:
@@ -197,7 +198,11 @@ class CollectionJob:
                 error=None if status == "ok" else "; ".join(
                     discovery_errors + [f"{o.platform}:{o.path}: {o.error or o.status}"
                                         for o in outcomes if o.status != "ok"])[:4000]))
-        return RunSummary(run_id, status, outcomes, time.monotonic() - self.started, discovery_errors)
+        from tracker.people.resolve import resolve_people
+
+        with self.factory.begin() as session:  # the people behind what was stored, corrections applied
+            people = resolve_people(session, self.actor, self.config.identities, self.config.organisations)
+        return RunSummary(run_id, status, outcomes, time.monotonic() - self.started, discovery_errors, people)
 
     def _discover(self) -> list[str]:
         """Organisation entries: list each organisation now and bring the community's repositories in line."""

@@ -5,7 +5,8 @@ from sqlalchemy import String, cast, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
 from tracker.access import Actor
-from tracker.models import (Account, CollectionResult, CollectionRun, Commit, Community, CommunityRepository, Issue,
+from tracker.people.attribution import commit_attribution
+from tracker.models import (CollectionResult, CollectionRun, Commit, Community, CommunityRepository, Issue,
                             PullRequest, Release, Repository)
 
 
@@ -80,12 +81,11 @@ def community_status(session: Session, actor: Actor, community: str | None = Non
 
     repositories = _counts(session, select(link.community_id, func.count()).group_by(link.community_id))
     commits = per_community(func.count(distinct(Commit.sha)), Commit)
-    # one person: a merged identity where known, else the e-mail address (the same on every mirror)
-    person = func.coalesce(cast(Account.person_id, String), func.lower(Commit.author_email))
-    contributors = _counts(session, select(link.community_id, func.count(distinct(person)))
-                           .join(Commit, Commit.repository_id == link.repository_id)
-                           .outerjoin(Account, Account.id == Commit.author_account_id)
-                           .where(Commit.is_bot.is_(False)).group_by(link.community_id))
+    # resolved people (tracker.people: one person behind many addresses and accounts, on every mirror), bots excluded
+    who = commit_attribution(session.get_bind().dialect.name).subquery()
+    contributors = _counts(session, select(link.community_id, func.count(distinct(who.c.person_id)))
+                           .join(who, who.c.repository_id == link.repository_id)
+                           .where(who.c.is_bot.is_(False)).group_by(link.community_id))
     releases = per_community(func.count(distinct(Release.tag)), Release)
     issues = per_community(func.count(), Issue)
     pulls = per_community(func.count(), PullRequest)

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 import collector.records as rec
-from tracker.models import (Account, Commit, Issue, PullRequest, Release, Repository, RepositoryContributor,
+from tracker.models import (Account, Commit, CommitIdentity, Issue, PullRequest, Release, Repository, RepositoryContributor,
                             RepositorySnapshot)
 
 
@@ -46,7 +46,10 @@ def account_key(login: str | None, email: str | None) -> str | None:
 
 def ensure_accounts(session: Session, platform: str, people: Iterable[tuple[str | None, str | None, str | None, bool]]
                     ) -> dict[str, int]:
-    """Upsert accounts from (login, name, email, is_bot); returns key -> id. Name and e-mail keep the smallest seen."""
+    """Upsert accounts from (login, name, email, is_bot); returns key -> id. Name and e-mail keep the smallest seen.
+
+    What collection says about bots accumulates in `platform_bot`; `is_bot` starts from it and is then resolution's.
+    """
     rows = {}
     for login, name, email, is_bot in people:
         key = account_key(login, email)
@@ -54,8 +57,8 @@ def ensure_accounts(session: Session, platform: str, people: Iterable[tuple[str 
             continue
         row = rows.setdefault(key, {"platform": platform, "key": key, "login": login, "name": name,
                                     "email": None if login else (email or "").strip().lower() or None,
-                                    "is_bot": is_bot})
-        row["is_bot"] = row["is_bot"] or is_bot
+                                    "is_bot": is_bot, "platform_bot": is_bot})
+        row["is_bot"] = row["platform_bot"] = row["is_bot"] or is_bot
         if name and (row["name"] is None or name < row["name"]):
             row["name"] = name
     if not rows:
@@ -63,7 +66,7 @@ def ensure_accounts(session: Session, platform: str, people: Iterable[tuple[str 
     ins = _insert(session, Account)
     stmt = ins.on_conflict_do_update(index_elements=["platform", "key"], set_={
         "name": _least(session, Account.name, ins.excluded.name),
-        "is_bot": Account.is_bot | ins.excluded.is_bot,
+        "platform_bot": Account.platform_bot | ins.excluded.platform_bot,
     })
     ordered = sorted(rows.values(), key=lambda r: r["key"])  # a fixed order: concurrent runs lock rows alike
     session.execute(stmt, ordered)
@@ -74,6 +77,36 @@ def ensure_accounts(session: Session, platform: str, people: Iterable[tuple[str 
         ids.update(session.execute(select(Account.key, Account.id)
                                    .where(Account.platform == platform, Account.key.in_(chunk))).all())
     return ids
+
+
+def identity_key(account_id: int | None, email: str | None, name: str | None) -> str:
+    """The natural key of a commit author identity (the migration computes the same in SQL)."""
+    return f"{'' if account_id is None else account_id}\n{email or ''}\n{name or ''}"
+
+
+def ensure_identities(session: Session, identities: Iterable[tuple[int | None, str | None, str | None, bool]]
+                      ) -> dict[str, tuple[int, bool]]:
+    """Upsert distinct author identities (account id, e-mail, name, collector's bot flag); key -> (id, is_bot).
+
+    A new identity starts with the collector's bot flag; resolution then keeps `is_bot` equal to its person's.
+    """
+    rows: dict[str, dict] = {}
+    for account_id, email, name, is_bot in identities:
+        key = identity_key(account_id, email, name)
+        row = rows.setdefault(key, {"key": key, "email": email, "name": name, "account_id": account_id,
+                                    "is_bot": is_bot})
+        row["is_bot"] = row["is_bot"] or is_bot
+    if not rows:
+        return {}
+    ordered = sorted(rows.values(), key=lambda r: r["key"])
+    session.execute(_insert(session, CommitIdentity).on_conflict_do_nothing(index_elements=["key"]), ordered)
+    out: dict[str, tuple[int, bool]] = {}
+    keys = [r["key"] for r in ordered]
+    for start in range(0, len(keys), 500):
+        for key, iid, bot in session.execute(select(CommitIdentity.key, CommitIdentity.id, CommitIdentity.is_bot)
+                                             .where(CommitIdentity.key.in_(keys[start:start + 500]))):
+            out[key] = (iid, bot)
+    return out
 
 
 def store_snapshot(session: Session, repository: Repository, snap: rec.RepoSnapshot, today: dt.date,
@@ -104,13 +137,19 @@ def store_commits(session: Session, repository: Repository, commits: Sequence[re
     accounts = ensure_accounts(session, repository.platform, [
         p for c in commits for p in ((c.author_login, c.author_name, c.author_email, c.is_bot),
                                      (c.committer_login, c.committer_name, c.committer_email, False))])
-    rows = [{"repository_id": repository.id, "sha": c.sha, "author_name": c.author_name,
-             "author_email": c.author_email, "author_time": c.author_time, "committer_name": c.committer_name,
-             "committer_email": c.committer_email, "committer_time": c.committer_time,
-             "author_account_id": accounts.get(account_key(c.author_login, c.author_email)),
-             "committer_account_id": accounts.get(account_key(c.committer_login, c.committer_email)),
-             "is_merge": c.is_merge, "is_bot": c.is_bot, "message_title": (c.message_title or "")[:500],
-             "missing_since": None} for c in commits]
+    authors = {c.sha: accounts.get(account_key(c.author_login, c.author_email)) for c in commits}
+    identities = ensure_identities(session, [(authors[c.sha], c.author_email, c.author_name, c.is_bot)
+                                             for c in commits])
+    rows = []
+    for c in commits:
+        identity_id, identity_bot = identities[identity_key(authors[c.sha], c.author_email, c.author_name)]
+        rows.append({"repository_id": repository.id, "sha": c.sha, "author_name": c.author_name,
+                     "author_email": c.author_email, "author_time": c.author_time, "committer_name": c.committer_name,
+                     "committer_email": c.committer_email, "committer_time": c.committer_time,
+                     "author_account_id": authors[c.sha],
+                     "committer_account_id": accounts.get(account_key(c.committer_login, c.committer_email)),
+                     "author_identity_id": identity_id, "is_bot": identity_bot,  # the person's flag once resolved
+                     "is_merge": c.is_merge, "message_title": (c.message_title or "")[:500], "missing_since": None})
     rows = _dedupe(rows, ("sha",))
     ins = _insert(session, Commit)
     session.execute(ins.on_conflict_do_update(

@@ -18,12 +18,13 @@ from sqlalchemy.engine import Connection
 from tracker import db as dbm
 from tracker.models import (
     Account,
-    Affiliation,
     CollectionResult,
     CollectionRun,
     Commit,
+    CommitIdentity,
     Community,
     CommunityRepository,
+    IdentityCorrection,
     Issue,
     Organisation,
     Person,
@@ -178,6 +179,8 @@ def build_sample(url: str, scale: int = 1, seed: int = DEFAULT_SEED, as_of: dt.d
         writer.flush()
         if conn.dialect.name == "postgresql":
             _advance_sequences(conn, ids)
+    _resolve_people(url, dt.datetime.combine(as_of, dt.time(), UTC))
+    progress and progress("people", 1, 1)
     _compute_awards(url, rules)
     progress and progress("awards", 1, 1)
     summary.counts = _count(url)
@@ -196,6 +199,28 @@ def _compute_awards(url: str, rules) -> None:
         rules = load_rule_set(Path(__file__).resolve().parents[2] / "config" / "awards.yaml")
     with dbm.session_scope(url) as session:
         recompute_awards(session, Actor("sample", "admin"), rules)
+
+
+def _resolve_people(url: str, now: dt.datetime) -> None:
+    """People come from identity resolution, as after a collection: the sample writes identities, not people."""
+    from pathlib import Path
+
+    import yaml
+
+    from tracker.access import Actor
+    from tracker.config import IdentitiesFile, OrganisationsFile
+    from tracker.people.resolve import resolve_people
+
+    config = Path(__file__).resolve().parents[2] / "config"
+
+    def read(name: str, model):
+        path = config / name
+        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() \
+            else model()
+
+    with dbm.session_scope(url) as session:
+        resolve_people(session, Actor("sample", "admin"), read("identities.yaml", IdentitiesFile),
+                       read("organisations.yaml", OrganisationsFile), now=now)
 
 
 def _advance_sequences(conn: Connection, ids: _Ids) -> None:
@@ -254,6 +279,7 @@ class _World:
         self.communities: list[dict] = []
         self.repos: list[_RepoInfo] = []
         self.accounts: dict[tuple[str, str], int] = {}
+        self.identities: dict[str, int] = {}
 
     # --- organisations and people ---------------------------------------------------------------------------------
 
@@ -263,10 +289,12 @@ class _World:
         for i in range(len(orgs), max(len(orgs), 2 * self.scale)):  # more fictional companies at larger scales
             orgs.append((f"示例企业{i:04d}有限公司（虚构）", "company", i % 3 == 0, f"co{i:04d}.example.com"))
         self.org_defs = orgs
-        for name, kind, local, _domain in orgs:
+        for name, kind, local, domain in orgs:
             oid = self.ids("organisations")
             self.org_ids.append(oid)
-            self.w.add(Organisation, {"id": oid, "name": name, "kind": kind, "chongqing_local": local})
+            self.w.add(Organisation, {"id": oid, "name": name, "kind": kind, "chongqing_local": local,
+                                      "verified": True})
+            self._correction("domain", domain, name)
         n_people = self.sizes["people"] - len(BOTS)
         used_logins: set[str] = set()
         for i in range(n_people):
@@ -290,10 +318,8 @@ class _World:
             if i == 0:  # one person with several e-mails and accounts on several platforms
                 person = _PersonInfo(0, "陈晓明", "chenxm-dev", "chenxm@yuche.example.com", 0,
                                      extra_emails=("9527001@qq.com", "1234567+chenxm-dev@users.noreply.github.com"))
-            person.id = self.ids("people")
+            person.id = self.ids("people")  # the generator's own numbering: people rows come from resolution
             self.people.append(person)
-            self.w.add(Person, {"id": person.id, "display_name": person.name, "is_bot": False,
-                                "created_at": self.as_of_dt})
             if org is not None:
                 self.org_members.setdefault(org, []).append(len(self.people) - 1)
                 start = dt.date(rng.choice([2019, 2020, 2021, 2022, 2023, 2024]), rng.randrange(1, 13), 1)
@@ -301,17 +327,29 @@ class _World:
                 if rng.random() < 0.06:  # moved to another organisation during the window
                     end = self.months[rng.randrange(6, 18)]
                     new_org = (org + 1) % 6
-                    self.w.add(Affiliation, {"id": self.ids("affiliations"), "person_id": person.id,
-                                             "organisation_id": self.org_ids[new_org], "start_date": end,
-                                             "end_date": None, "source": "sample"})
-                self.w.add(Affiliation, {"id": self.ids("affiliations"), "person_id": person.id,
-                                         "organisation_id": self.org_ids[org], "start_date": start, "end_date": end,
-                                         "source": "sample"})
+                    self._correction("affiliation", f"e:{person.email}", orgs[new_org][0], start=end)
+                self._correction("affiliation", f"e:{person.email}", orgs[org][0], start=start, end=end)
         for login, platform, email in BOTS:
             bot = _PersonInfo(self.ids("people"), login, login, email, None, is_bot=True)
             self.bots.append(bot)
-            self.w.add(Person, {"id": bot.id, "display_name": login, "is_bot": True, "created_at": self.as_of_dt})
         self.progress("people", len(self.people), len(self.people))
+
+    def _correction(self, kind: str, subject: str, object: str, start: dt.date | None = None,
+                    end: dt.date | None = None) -> None:
+        """What an administrator would have recorded: the fictional organisations' domains and dated jobs."""
+        self.w.add(IdentityCorrection, {"id": self.ids("identity_corrections"), "kind": kind, "subject": subject,
+                                        "object": object, "is_bot": None, "start_date": start, "end_date": end,
+                                        "reason": "示例数据 / sample", "actor": "sample", "created_at": self.as_of_dt})
+
+    def _identity(self, account_id: int, email: str, name: str, is_bot: bool) -> int:
+        """One row per distinct (account, e-mail, name), as collection writes them."""
+        key = f"{account_id}\n{email}\n{name}"
+        identity_id = self.identities.get(key)
+        if identity_id is None:
+            identity_id = self.identities[key] = self.ids("commit_identities")
+            self.w.add(CommitIdentity, {"id": identity_id, "key": key, "email": email, "name": name,
+                                        "account_id": account_id, "is_bot": is_bot})
+        return identity_id
 
     # --- communities and repositories -----------------------------------------------------------------------------
 
@@ -343,6 +381,11 @@ class _World:
                                    "created_at": self.as_of_dt})
             for ri in range(repo_counts[ci]):
                 self._repository(rng, ci, ri)
+        # everyone contributes somewhere (people exist only through what they did): the rest join open pools' tails
+        pooled = {i for c in self.communities for i in c["pool"]}
+        open_pools = [c for c in self.communities if c["shape"] not in ("single", "company")] or self.communities
+        for k, i in enumerate(i for i in range(len(self.people)) if i not in pooled):
+            open_pools[k % len(open_pools)]["pool"].append(i)
         self.progress("repositories", len(self.repos), len(self.repos))
 
     def _pool(self, rng: random.Random, shape: str, applicant: int) -> list[int]:
@@ -401,10 +444,17 @@ class _World:
 
     # --- activity -------------------------------------------------------------------------------------------------
 
-    def _account(self, platform: str, person: _PersonInfo, linked: bool) -> int:
+    def _key(self, platform: str, person: _PersonInfo, linked: bool) -> str:
         key = f"login:{person.login.lower()}" if linked else f"email:{person.email.lower()}"
         if person.id == self.people[0].id and linked:
             key = f"login:{ {'github': 'chenxm-dev', 'gitee': 'chen-xiaoming'}.get(platform, 'chenxm') }"
+        return key
+
+    def _committed_here(self, platform: str, person: _PersonInfo) -> bool:
+        return (platform, self._key(platform, person, True)) in self.accounts
+
+    def _account(self, platform: str, person: _PersonInfo, linked: bool) -> int:
+        key = self._key(platform, person, linked)
         account_id = self.accounts.get((platform, key))
         if account_id is None:
             account_id = self.ids("accounts")
@@ -412,7 +462,7 @@ class _World:
             self.w.add(Account, {"id": account_id, "platform": platform, "key": key,
                                  "login": key[6:] if linked else None, "name": person.name,
                                  "email": None if linked else person.email, "is_bot": person.is_bot,
-                                 "person_id": person.id})
+                                 "platform_bot": person.is_bot, "person_id": None})
         return account_id
 
     def activity(self) -> None:
@@ -442,6 +492,8 @@ class _World:
         person = commit["_person"]
         commit["author_account_id"] = self._account(platform, person, commit["_linked"])
         commit["committer_account_id"] = commit["author_account_id"]
+        commit["author_identity_id"] = self._identity(commit["author_account_id"], commit["author_email"],
+                                                      commit["author_name"], person.is_bot)
         return commit
 
     def _commits(self, rng: random.Random, repo: _RepoInfo, community: dict, n: int) -> list[dict]:
@@ -485,6 +537,7 @@ class _World:
                     "committer_email": f"noreply@{WEB_HOSTS[repo.platform]}" if web_merge else email,
                     "committer_time": when + dt.timedelta(minutes=rng.randrange(0, 600)) if is_merge else when,
                     "author_account_id": account, "committer_account_id": None if web_merge else account,
+                    "author_identity_id": self._identity(account, email, person.name, person.is_bot),
                     "is_merge": is_merge, "is_bot": person.is_bot,
                     "message_title": f"{rng.choice(VERBS)} "
                                      f"{rng.choice(names.REPO_WORDS)}"
@@ -534,6 +587,10 @@ class _World:
                     if created >= self.as_of_dt:
                         continue
                     person = self.people[rng.choice(pool)]
+                    if not self._committed_here(repo.platform, person):
+                        # authors of issues and pulls are people whose account a commit links to their address
+                        person = next((self.people[i] for i in pool
+                                       if self._committed_here(repo.platform, self.people[i])), person)
                     age_days = (self.as_of_dt - created).days
                     closed = rng.random() < (0.8 if age_days > 60 else 0.45)
                     closed_at = created + dt.timedelta(hours=rng.expovariate(1 / (24 * 9))) if closed else None
