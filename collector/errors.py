@@ -48,8 +48,9 @@ class OffHostRedirect(ApiError):
 
     def __init__(self, platform: str, status: int, target: str, allowed: str) -> None:
         self.platform, self.target = platform, target
-        super().__init__(f"{platform}: HTTP {status} redirect to {target} refused: credentials for {platform} go "
-                         f"only to {allowed} (check api_url; nothing from that answer was kept)", status)
+        what = f"HTTP {status} redirect" if status else "link"
+        super().__init__(f"{platform}: {what} to {target} refused: credentials for {platform} go "
+                         f"only to {allowed} (check api_url; nothing from that answer was kept)", status or None)
 
 
 class PaginationLoop(ApiError):
