@@ -182,6 +182,7 @@ def http_date(epoch: float) -> str:
     return email.utils.formatdate(epoch, usegmt=True)
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("platform, retry_after", [
     ("gitlab", "nan"), ("gitlab", "inf"), ("gitlab", "-5"), ("gitlab", http_date(NOW - 3600)),
     ("gitlab", "soon, maybe"), ("github", "nan"), ("gitcode", "inf")])
@@ -200,6 +201,7 @@ def test_hardening_bad_retry_after_falls_back_to_the_backoff_and_the_run_closes(
     assert runs(db_url) == [("ok", True, None)]
 
 
+@pytest.mark.postgres
 def test_hardening_the_run_row_is_closed_whatever_fails(db_url, tmp_path, emulator, clock):
     config_dir = write_config(tmp_path / "config", emulator.url, [("github", SMALL)])
 
