@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, ClassVar, Iterator, Mapping, Sequence
 
+from collector.addresses import check_path
 from collector.bookmarks import Bookmark, as_bookmark
 from collector.bots import DEFAULT_BOT_RULES, BotRules
 from collector.discovery import RepoListing
+from collector.errors import StreamPartial
 from collector.http import RequestStats
 from collector.records import STREAMS, Record, RepoSnapshot
 from collector.timeutil import iso_z, parse_time
@@ -30,6 +32,7 @@ class CollectorSettings:
     older commits). ``update_overlap``: the same for issues and pulls (server-set ``updated_at``).
     ``response_window``: first response times are fetched only for items updated this recently.
     ``gone_recheck``: a deleted repository is asked again only after this long.
+    ``max_pages_per_stream``: a stream stops (as partial, its bookmark resuming it) after this many pages.
     """
 
     commit_overlap: timedelta = timedelta(days=3)
@@ -38,6 +41,7 @@ class CollectorSettings:
     gone_recheck: timedelta = timedelta(days=7)
     per_page: int = 100
     max_settle_passes: int = 2
+    max_pages_per_stream: int = 10_000
     bots: BotRules = DEFAULT_BOT_RULES
 
 
@@ -89,9 +93,10 @@ class RepositoryGone(Exception):
 class RepositoryCollector(abc.ABC):
     """Collects the streams of one repository (``path`` as configured, e.g. ``owner/name``).
 
-    ``fetch`` is the same on every platform: refuse unknown streams, skip a repository known to be gone until
-    ``gone_recheck`` has passed, run the platform's ``_repo_steps`` or ``_list_steps``, and turn
-    :class:`RepositoryGone` into a ``gone`` snapshot and bookmark. Platforms fill in the steps and the hooks.
+    ``fetch`` is the same on every platform: refuse unknown streams and paths the platform cannot have (before
+    any request), skip a repository known to be gone until ``gone_recheck`` has passed, run the platform's
+    ``_repo_steps`` or ``_list_steps``, stop with :class:`StreamPartial` after ``max_pages_per_stream`` pages, and
+    turn :class:`RepositoryGone` into a ``gone`` snapshot and bookmark. Platforms fill in the steps and the hooks.
     """
 
     platform: str
@@ -102,6 +107,7 @@ class RepositoryCollector(abc.ABC):
         """Start collecting ``stream`` (one of :data:`collector.records.STREAMS`) from ``bookmark``."""
         if stream not in STREAMS:
             raise ValueError(f"unknown stream {stream!r}; expected one of {', '.join(STREAMS)}")
+        check_path(self.platform, self.path)
         start = as_bookmark(bookmark, stream)
         self._resume(start)
 
@@ -113,8 +119,10 @@ class RepositoryCollector(abc.ABC):
             self._prepare(stats)
             try:
                 body = self._repo_steps(start, stats) if stream == "repo" else self._list_steps(stream, start, stats)
-                for records, mark, final in body:
+                for pages, (records, mark, final) in enumerate(body, 1):
                     yield records, self._finish(mark), final
+                    if not final and pages >= self.settings.max_pages_per_stream:
+                        raise StreamPartial(stream, pages)  # after the page and its bookmark were handed out
             except RepositoryGone:
                 gone = start.evolve(state="gone", checked_at=iso_z(self._now()), pending=None, validators={},
                                     fingerprint=None, recent=None)

@@ -40,3 +40,48 @@ class ApiError(CollectorError):
     def __init__(self, message: str, status: int | None = None) -> None:
         self.status = status
         super().__init__(message)
+
+
+class OffHostRedirect(ApiError):
+    """The server redirected to an origin the platform's credentials may not reach: refused, never followed with
+    a token and never taken as data."""
+
+    def __init__(self, platform: str, status: int, target: str, allowed: str) -> None:
+        self.platform, self.target = platform, target
+        what = f"HTTP {status} redirect" if status else "link"
+        super().__init__(f"{platform}: {what} to {target} refused: credentials for {platform} go "
+                         f"only to {allowed} (check api_url; nothing from that answer was kept)", status or None)
+
+
+class PaginationLoop(ApiError):
+    """A list whose next page was already fetched in this pass, or is not a valid page: it would never end."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        super().__init__(f"pagination loop at {url}: {reason}")
+
+
+class StreamPartial(CollectorError):
+    """A stream reached ``collection.max_pages_per_stream``: the pages so far are stored with a bookmark that
+    resumes the list on the next run."""
+
+    def __init__(self, stream: str, pages: int) -> None:
+        self.stream, self.pages = stream, pages
+        super().__init__(f"stream {stream} stopped after {pages} pages (collection.max_pages_per_stream); "
+                         "stored so far, its bookmark resumes it on the next run")
+
+
+class RateLimitDidNotReset(CollectorError):
+    """A rate limit still held after every bounded back-off (the server gave no usable reset time)."""
+
+    def __init__(self, platform: str, what: str, waits: int, seconds: float) -> None:
+        super().__init__(f"{platform}: rate limit did not reset on {what} after {waits} waits ({seconds:.0f} s in "
+                         "all; the server sent no usable reset time) — stopping this repository")
+
+
+class InvalidRepositoryPath(CollectorError):
+    """A repository path the platform cannot have (``..``, ``%2e``, empty segments, other characters)."""
+
+    def __init__(self, platform: str, path: str, reason: str) -> None:
+        self.platform, self.path = platform, path
+        super().__init__(f"{platform}: refusing repository path {path!r}: {reason}; no request was sent")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -34,9 +35,10 @@ from collector.base import CollectorSettings, PlatformCollector, RepositoryColle
 from collector.bookmarks import Bookmark, Validators
 from collector.discovery import RepoListing, select
 from collector.errors import ApiError, TransientError
-from collector.http import Credential, HttpSettings, RequestStats, Response, TokenPool, Transport, parse_link_header
+from collector.http import (Credential, CredentialScope, HttpSettings, RequestStats, Response, SocketWatch, TokenPool,
+                            Transport, parse_link_header, watched_httpx_transport)
 from collector.normalise import first_response, issue_state, plain_login, pull_state
-from collector.paging import ListSpec, walk_list
+from collector.paging import ListSpec, follow_pages, walk_list
 from collector.ratelimit import GiteeRules
 from collector.records import Commit, Contributor, Issue, PullRequest, Record, Release, RepoSnapshot
 from collector.registry import register
@@ -127,23 +129,34 @@ class GiteeCollector(PlatformCollector):
                  http: HttpSettings = HttpSettings(), settings: CollectorSettings = CollectorSettings(),
                  pool: TokenPool | None = None) -> None:
         self.base_url = (base_url or self.style.default_base_url).rstrip("/")
-        parts = urllib.parse.urlsplit(self.base_url)
-        self._origin = f"{parts.scheme}://{parts.netloc}"
         self.http = http
         self.settings = settings
         self.pool = pool or TokenPool(self.name, tokens, clock=http.clock)
-        self.transport = Transport(GiteeRules(self.name), self.pool, http)
-        self._client = httpx.Client(transport=_QueryTokenTransport(httpx.HTTPTransport(retries=0)),
-                                    timeout=http.timeout, follow_redirects=False,
-                                    headers={"Accept": "application/json", "User-Agent": "mtx-collector"})
+        self.scope = CredentialScope(self.name, self.base_url)
+        self.transport = Transport(GiteeRules(self.name), self.pool, http, self.scope)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._clients: list[httpx.Client] = []
+
+    def _client(self) -> tuple[httpx.Client, SocketWatch]:
+        """One httpx client per thread, so the request deadline of one thread cuts only that thread's sockets."""
+        pair = getattr(self._local, "client", None)
+        if pair is None:
+            watch = SocketWatch()
+            client = httpx.Client(transport=_QueryTokenTransport(watched_httpx_transport(watch, retries=0)),
+                                  timeout=self.http.timeout, follow_redirects=False,
+                                  headers={"Accept": "application/json", "User-Agent": "mtx-collector"})
+            pair = self._local.client = (client, watch)
+            with self._lock:
+                self._clients.append(client)
+        return pair
 
     def time(self, value: Any) -> datetime | None:
         return parse_time(value, naive_zone=self.style.naive_zone)
 
     def get(self, url: str, stats: RequestStats, *, validators: Validators | None = None) -> Response:
         """One GET under the shared policy; ``url`` never holds a token (it is added on the wire)."""
-        if not (url == self._origin or url.startswith(self._origin + "/")):
-            raise ApiError(f"{self.name}: refusing to follow {without_secrets(url)} outside {self._origin}")
+        self.scope.check_url(without_secrets(url))
         headers: dict[str, str] = {}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -158,10 +171,12 @@ class GiteeCollector(PlatformCollector):
                 extensions[_TOKEN_EXTENSION] = chosen.value
             elif chosen.value:
                 sent["Authorization"] = f"Bearer {chosen.value}"
-            try:
-                answer = self._client.request("GET", url, headers=sent, extensions=extensions)
-            except httpx.TransportError as exc:
-                raise TransientError(f"{type(exc).__name__} on GET {path}") from None
+            client, watch = self._client()
+            with self.transport.deadline(watch, f"GET {path}"):
+                try:
+                    answer = client.request("GET", url, headers=sent, extensions=extensions)
+                except httpx.TransportError as exc:
+                    raise TransientError(f"{type(exc).__name__} on GET {path}") from None
             response = Response(answer.status_code, {k.lower(): v for k, v in answer.headers.items()},
                                 answer.text, url)
             if 200 <= answer.status_code < 300 and response.text:
@@ -191,12 +206,8 @@ class GiteeCollector(PlatformCollector):
         return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
     def walk(self, url: str, stats: RequestStats) -> Iterator[Response]:
-        """Every page of a list, following :meth:`next_url`."""
-        following: str | None = url
-        while following:
-            response = self.get(following, stats)
-            yield response
-            following = self.next_url(response) if response.status == 200 else None
+        """Every page of a list, following :meth:`next_url` under the shared page guard."""
+        yield from follow_pages(lambda u: self.get(u, stats), url, self.next_url)
 
     def repository(self, path: str) -> "GiteeRepository":
         return GiteeRepository(self, path)
@@ -222,7 +233,10 @@ class GiteeCollector(PlatformCollector):
         return select(listings, include=include, exclude=exclude, archived=archived, forks=forks)
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            for client in self._clients:
+                client.close()
+            self._clients.clear()
 
 
 @register

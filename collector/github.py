@@ -34,9 +34,9 @@ from collector.base import CollectorSettings, PlatformCollector, RepositoryColle
 from collector.bookmarks import Bookmark, Validators
 from collector.discovery import RepoListing, select
 from collector.errors import ApiError, TransientError
-from collector.http import (Credential, HttpSettings, RequestStats, Response, TokenPool, Transport,
-                            parse_link_header, redact_url)
-from collector.paging import ListSpec, walk_list
+from collector.http import (Credential, CredentialScope, HttpSettings, RequestStats, Response, SocketWatch,
+                            TokenPool, Transport, parse_link_header, watched_requests_adapter)
+from collector.paging import ListSpec, follow_pages, walk_list
 from collector.ratelimit import GitHubRules
 from collector.records import (Commit, Contributor, Issue, PullRequest, Record, Release,
                                RepoSnapshot)
@@ -57,20 +57,30 @@ class _Empty(Exception):
 
 
 class _RecordingConnection:
-    """PyGithub's own connection class, with our timeout and no urllib3 retries, noting every hop's status."""
+    """PyGithub's own connection class, with our timeout and no urllib3 retries, noting every hop's status and
+    refusing a hop outside the credential scope before PyGithub could follow it; its sockets are watched so the
+    request deadline can cut a trickling answer."""
 
-    def __init__(self, scheme: str, host: str, port: int | None, timeout: float) -> None:
+    def __init__(self, scheme: str, host: str, port: int | None, timeout: float, scope: CredentialScope) -> None:
         cls = HTTPSRequestsConnectionClass if scheme == "https" else HTTPRequestsConnectionClass
         self._inner = cls(host, port, timeout=timeout, retry=0)  # type: ignore[arg-type]
+        self.watch = SocketWatch()
+        self._inner.session.mount(f"{scheme}://", watched_requests_adapter(self.watch, max_retries=0))
+        self._origin = f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
+        self._scope = scope
+        self._url = ""
         self.hops: list[tuple[int, str]] = []
 
     def request(self, verb: str, url: str, input: Any, headers: dict[str, str], stream: bool = False) -> None:
+        self._url = url
         self._inner.request(verb, url, input, headers, stream)
 
     def getresponse(self) -> Any:
         response = self._inner.getresponse()
-        if response.status in (301, 302, 307, 308):
-            self.hops.append((response.status, response.headers.get("location", "")))
+        if response.status in (301, 302, 303, 307, 308):
+            location = response.headers.get("location", "")
+            self._scope.check_redirect(response.status, self._origin + self._url, location)
+            self.hops.append((response.status, location))
         return response
 
     def take_hops(self) -> tuple[tuple[int, str], ...]:
@@ -101,7 +111,8 @@ class GitHubCollector(PlatformCollector):
         self.http = http
         self.settings = settings
         self.pool = pool or TokenPool(self.name, tokens, clock=http.clock)
-        self.transport = Transport(GitHubRules(), self.pool, http)
+        self.scope = CredentialScope(self.name, self.base_url)
+        self.transport = Transport(GitHubRules(), self.pool, http, self.scope)
         self._clients: dict[int, Github] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -125,21 +136,16 @@ class GitHubCollector(PlatformCollector):
             connections = self._local.connections = {}
         cnx = connections.get(id(credential))
         if cnx is None:
-            cnx = _RecordingConnection(self._scheme, self._host, self._port, self.http.timeout)
+            cnx = _RecordingConnection(self._scheme, self._host, self._port, self.http.timeout, self.scope)
             connections[id(credential)] = cnx
             with self._lock:
                 self._connections.append(cnx)
         return cnx
 
-    def check_url(self, url: str) -> None:
-        """Refuse to send a token to another host (Link headers are followed, never built)."""
-        if not (url == self._origin or url.startswith(self._origin + "/")):
-            raise ApiError(f"github: refusing to follow {redact_url(url)} outside {self._origin}")
-
     def get(self, url: str, stats: RequestStats, *, validators: Validators | None = None,
             credential: Credential | None = None) -> Response:
         """One GET under the shared policy; returns 2xx/3xx/4xx/304 answers, raises for the rest."""
-        self.check_url(url)
+        self.scope.check_url(url)
         headers = dict(ACCEPT)
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -149,12 +155,16 @@ class GitHubCollector(PlatformCollector):
 
         def send(chosen: Credential) -> Response:
             client, cnx = self._client(chosen), self._connection(chosen)
-            try:
-                status, response_headers, body = client.requester.requestJson("GET", url, headers=dict(headers),
-                                                                              cnx=cnx)
-            except _TRANSIENT as exc:
-                cnx.take_hops()
-                raise TransientError(f"{type(exc).__name__} on GET {path}") from None
+            with self.transport.deadline(cnx.watch, f"GET {path}"):
+                try:
+                    status, response_headers, body = client.requester.requestJson("GET", url, headers=dict(headers),
+                                                                                  cnx=cnx)
+                except _TRANSIENT as exc:
+                    cnx.take_hops()
+                    raise TransientError(f"{type(exc).__name__} on GET {path}") from None
+                except BaseException:
+                    cnx.take_hops()
+                    raise
             response = Response(status, response_headers, body or "", url, redirects=cnx.take_hops())
             if 200 <= status < 300 and body:
                 try:
@@ -188,14 +198,11 @@ class GitHubCollector(PlatformCollector):
         for url in (f"{self.base_url}/orgs/{owner}/repos?type=all&per_page={per_page}",
                     f"{self.base_url}/users/{owner}/repos?type=owner&per_page={per_page}"):
             items: list[dict[str, Any]] = []
-            following: str | None = url
-            while following:
-                response = self.get(following, stats)
-                if response.status != 200:
-                    break
-                items += response.json() or []
-                following = parse_link_header(response.headers.get("link")).get("next")
-            if following is None and response.status == 200:
+            for response in follow_pages(lambda u: self.get(u, stats), url,
+                                         lambda r: parse_link_header(r.headers.get("link")).get("next")):
+                if response.status == 200:
+                    items += response.json() or []
+            if response.status == 200:
                 break
         else:
             raise ApiError(f"github: no organisation or user {org_path!r} (HTTP 404)", 404)
@@ -393,11 +400,10 @@ class GitHubRepository(RepositoryCollector):
     def _first_response(self, number: Any, author: str | None, stats: RequestStats,
                         count_all: bool) -> tuple[datetime | None, int]:
         """First comment by someone other than the author and not a bot; and how many comments were read."""
-        url: str | None = f"{self._root()}/issues/{number}/comments?per_page={self.settings.per_page}"
+        url = f"{self._root()}/issues/{number}/comments?per_page={self.settings.per_page}"
         first: datetime | None = None
         count = 0
-        while url:
-            response = self._get(url, stats)
+        for response in follow_pages(lambda u: self._get(u, stats), url, self._next_url):
             for comment in response.json() or []:
                 count += 1
                 user = comment.get("user") or {}
@@ -406,7 +412,6 @@ class GitHubRepository(RepositoryCollector):
                     first = parse_time(comment.get("created_at"))
             if first is not None and not count_all:
                 break
-            url = self._next_url(response)
         return first, count
 
     def _issues(self, items: list[dict[str, Any]], stats: RequestStats) -> list[Record]:

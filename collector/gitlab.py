@@ -36,9 +36,11 @@ from collector.base import CollectorSettings, PlatformCollector, RepositoryColle
 from collector.bookmarks import Bookmark, Validators
 from collector.discovery import RepoListing, select
 from collector.errors import ApiError, TransientError
-from collector.http import Credential, HttpSettings, RequestStats, Response, TokenPool, Transport, parse_link_header
+from collector.addresses import api_root
+from collector.http import (Credential, CredentialScope, HttpSettings, RequestStats, Response, SocketWatch, TokenPool,
+                            Transport, parse_link_header, watched_requests_adapter)
 from collector.normalise import first_response, issue_state, pull_state
-from collector.paging import ListSpec, walk_list
+from collector.paging import ListSpec, follow_pages, walk_list
 from collector.ratelimit import GitLabRules
 from collector.records import Commit, Contributor, Issue, PullRequest, Record, Release, RepoSnapshot
 from collector.registry import register
@@ -53,15 +55,28 @@ SPDX = {"mit": "MIT", "apache-2.0": "Apache-2.0", "gpl-2.0": "GPL-2.0", "gpl-3.0
 
 
 class _RecordingSession(requests.Session):
-    """The requests session handed to python-gitlab: remembers the last raw answer for the error paths."""
+    """The requests session handed to python-gitlab: remembers the last raw answer for the error paths, follows a
+    redirect only inside the credential scope (requests would carry ``PRIVATE-TOKEN`` anywhere: it strips only
+    ``Authorization``), and lets the request deadline cut its sockets."""
 
-    def __init__(self) -> None:
+    def __init__(self, scope: CredentialScope) -> None:
         super().__init__()
         self.last: requests.Response | None = None
+        self.scope = scope
+        self.watch = SocketWatch()
+        adapter = watched_requests_adapter(self.watch, max_retries=0)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
         self.hooks["response"].append(self._keep)
 
     def _keep(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.last = response
+
+    def get_redirect_target(self, resp: requests.Response) -> str | None:
+        target = super().get_redirect_target(resp)
+        if target and not self.scope.allows(urllib.parse.urljoin(resp.url, target)):
+            return None  # not followed: the 3xx comes back and the transport refuses it, naming the target
+        return target
 
 
 @register
@@ -73,16 +88,13 @@ class GitLabCollector(PlatformCollector):
     def __init__(self, *, tokens: list[tuple[str, str]] | tuple = (), base_url: str = PUBLIC_API,
                  http: HttpSettings = HttpSettings(), settings: CollectorSettings = CollectorSettings(),
                  pool: TokenPool | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        if not self.base_url.endswith("/api/v4"):
-            raise ValueError(f"gitlab: the API URL must end in /api/v4, got {self.base_url!r}")
+        self.base_url = api_root("gitlab", base_url)  # the server (http://host:port) or its /api/v4 root
         self.server = self.base_url[: -len("/api/v4")]
-        parts = urllib.parse.urlsplit(self.base_url)
-        self._origin = f"{parts.scheme}://{parts.netloc}"
         self.http = http
         self.settings = settings
         self.pool = pool or TokenPool(self.name, tokens, clock=http.clock)
-        self.transport = Transport(GitLabRules(), self.pool, http)
+        self.scope = CredentialScope(self.name, self.base_url)
+        self.transport = Transport(GitLabRules(), self.pool, http, self.scope)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._sessions: list[_RecordingSession] = []
@@ -94,7 +106,7 @@ class GitLabCollector(PlatformCollector):
             clients = self._local.clients = {}
         pair = clients.get(id(credential))
         if pair is None:
-            session = _RecordingSession()
+            session = _RecordingSession(self.scope)
             client = gitlab.Gitlab(self.server, private_token=credential.value, per_page=self.settings.per_page,
                                    retry_transient_errors=False, timeout=self.http.timeout, session=session,
                                    keep_base_url=True)
@@ -105,8 +117,7 @@ class GitLabCollector(PlatformCollector):
 
     def get(self, url: str, stats: RequestStats, *, validators: Validators | None = None) -> Response:
         """One GET under the shared policy; 2xx/3xx/4xx/304 come back, limits and 5xx are handled."""
-        if not (url == self._origin or url.startswith(self._origin + "/")):
-            raise ApiError(f"gitlab: refusing to follow {url} outside {self._origin}")
+        self.scope.check_url(url)
         headers: dict[str, str] = {}
         if validators and validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -115,16 +126,20 @@ class GitLabCollector(PlatformCollector):
         def send(chosen: Credential) -> Response:
             client, session = self._client(chosen)
             session.last = None
-            try:
-                raw = client.http_request("get", url, obey_rate_limit=False, retry_transient_errors=False,
-                                          max_retries=0, extra_headers=headers)
-            except gitlab.exceptions.GitlabError:
-                raw = session.last  # non-2xx: python-gitlab raised, the hook kept the answer
-                if raw is None:
-                    raise TransientError(f"no answer on GET {path}") from None
-            except (requests.RequestException, ConnectionError, TimeoutError) as exc:
-                raise TransientError(f"{type(exc).__name__} on GET {path}") from None
-            response = Response(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, raw.text, url)
+            with self.transport.deadline(session.watch, f"GET {path}"):
+                try:
+                    raw = client.http_request("get", url, obey_rate_limit=False, retry_transient_errors=False,
+                                              max_retries=0, extra_headers=headers)
+                except gitlab.exceptions.GitlabError:
+                    raw = session.last  # non-2xx: python-gitlab raised, the hook kept the answer
+                    if raw is None:
+                        raise TransientError(f"no answer on GET {path}") from None
+                except (requests.RequestException, ConnectionError, TimeoutError) as exc:
+                    raise TransientError(f"{type(exc).__name__} on GET {path}") from None
+                text = raw.text
+            hops = tuple((r.status_code, r.headers.get("location", "")) for r in raw.history)
+            response = Response(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, text, url,
+                                redirects=hops)
             if 200 <= raw.status_code < 300 and response.text:
                 try:
                     response.json()
@@ -147,11 +162,7 @@ class GitLabCollector(PlatformCollector):
         return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
     def walk(self, url: str, stats: RequestStats) -> Iterator[Response]:
-        following: str | None = url
-        while following:
-            response = self.get(following, stats)
-            yield response
-            following = self.next_url(response) if response.status == 200 else None
+        yield from follow_pages(lambda u: self.get(u, stats), url, self.next_url)
 
     def repository(self, path: str) -> "GitLabRepository":
         return GitLabRepository(self, path)

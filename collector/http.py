@@ -6,22 +6,31 @@ python-gitlab, httpx) and raises :class:`TransientError` for timeouts, connectio
 waits out rate limits (the platform's :mod:`collector.ratelimit` adapter reads the signals), stops with
 :class:`QuotaExhausted` when a wait would exceed ``max_wait``, and counts what it did in :class:`RequestStats`.
 Sleep and clock are injectable so tests never wait an hour.
+
+Hardening (docs/security.md): a :class:`CredentialScope` names the origins a platform's tokens may reach and
+refuses any redirect elsewhere; a rate limit without a usable reset time is backed off 60 s, doubling, at most
+``max_unreset_waits`` times; every send runs under a whole-request deadline (:meth:`Transport.deadline`) that shuts
+the client's sockets down, because a per-read timeout never fires on a body trickling one byte at a time.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import random
 import re
+import socket
 import threading
 import time
 import urllib.parse
+import weakref
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from collector.errors import QuotaExhausted, RetriesExhausted, TokenRejected, TransientError
+from collector.errors import (OffHostRedirect, QuotaExhausted, RateLimitDidNotReset, RetriesExhausted, TokenRejected,
+                              TransientError)
 from collector.ratelimit import RateLimitRules, Verdict
 
 log = logging.getLogger("collector.http")
@@ -67,14 +76,17 @@ class RequestStats:
 
 @dataclass(frozen=True)
 class HttpSettings:
-    """Knobs of the shared policy. ``max_wait`` bounds any single rate-limit wait (seconds)."""
+    """Knobs of the shared policy. ``max_wait`` bounds any single rate-limit wait (seconds); ``timeout`` is per
+    connect/read, ``request_deadline`` covers one whole request, connect to last byte (real seconds)."""
 
     timeout: float = 30.0
+    request_deadline: float = 120.0
+    unreset_backoff: float = 60.0  # first wait when a limit names no usable wait or reset time; doubles each time
+    max_unreset_waits: int = 5
     max_retries: int = 6
     backoff_base: float = 1.0
     backoff_cap: float = 120.0
     max_wait: float = 3600.0
-    secondary_min_wait: float = 60.0
     max_slowdowns: int = 10
     reset_margin: float = 1.0
     sleep: Callable[[float], None] = time.sleep
@@ -197,6 +209,164 @@ def parse_link_header(value: str | None) -> dict[str, str]:
     return {rel.strip(): url for url, rel in _LINK.findall(value or "")}
 
 
+# -- where credentials may go ---------------------------------------------------------------------------------
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of an absolute http(s) URL, the unit credentials are scoped to; None otherwise."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+class CredentialScope:
+    """The origins a platform's credentials may reach: its configured API host (later, for the git collector, the
+    clone host too). Every request URL and every redirect hop is checked; anything else is an error, never data."""
+
+    def __init__(self, platform: str, *urls: str) -> None:
+        self.platform = platform
+        self.origins = frozenset(o for o in map(origin_of, urls) if o is not None)
+
+    def allows(self, url: str) -> bool:
+        return origin_of(url) in self.origins
+
+    def describe(self) -> str:
+        return ", ".join(f"{s}://{h}:{p}" for s, h, p in sorted(self.origins)) or "nowhere"
+
+    def check_url(self, url: str) -> None:
+        """Refuse to send a request (and so a token) outside the scope (Link headers are followed, never built)."""
+        if not self.allows(url):
+            raise OffHostRedirect(self.platform, 0, redact_url(url), self.describe()) from None
+
+    def check_redirect(self, status: int, from_url: str, location: str | None) -> None:
+        """Called by a client before it would follow ``location``: raise unless it stays inside the scope."""
+        if not location:
+            return
+        target = urllib.parse.urljoin(from_url, location)
+        if not self.allows(target):
+            raise OffHostRedirect(self.platform, status, redact_url(target), self.describe())
+
+    def check_response(self, response: Response) -> None:
+        """Every hop the client followed, and a 3xx it hands back, must point inside the scope."""
+        for status, location in response.redirects:
+            self.check_redirect(status, response.url, location)
+        if 300 <= response.status < 400:
+            self.check_redirect(response.status, response.url, response.headers.get("location"))
+
+
+# -- whole-request deadlines ---------------------------------------------------------------------------------
+class SocketWatch:
+    """The sockets one client (one thread's connection pool) has opened. ``abort`` shuts them all down, which ends
+    a read blocked on a trickling server at once; a socket opened after the abort is shut down as it arrives."""
+
+    def __init__(self) -> None:
+        self._sockets: "weakref.WeakSet[socket.socket]" = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self.expired = False
+
+    def add(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.add(sock)
+            expired = self.expired
+        if expired:
+            _shutdown(sock)
+
+    def abort(self) -> None:
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+    def arm(self) -> None:
+        with self._lock:
+            self.expired = False
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+def watched_requests_adapter(watch: SocketWatch, **kwargs: Any) -> Any:
+    """A ``requests`` HTTPAdapter whose connections register their sockets with ``watch`` (PyGithub, python-gitlab)."""
+    import requests.adapters
+    import urllib3
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+
+    def watched(base: type) -> type:
+        class Watched(base):  # type: ignore[misc, valid-type]
+            def connect(self) -> None:
+                super().connect()
+                watch.add(self.sock)
+        return Watched
+
+    pools = {"http": type("WatchedHTTPPool", (urllib3.HTTPConnectionPool,), {"ConnectionCls": watched(HTTPConnection)}),
+             "https": type("WatchedHTTPSPool", (urllib3.HTTPSConnectionPool,),
+                           {"ConnectionCls": watched(HTTPSConnection)})}
+
+    class WatchedAdapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **pool_kwargs: Any) -> None:
+            super().init_poolmanager(*args, **pool_kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+    return WatchedAdapter(**kwargs)
+
+
+def watched_httpx_transport(watch: SocketWatch, **kwargs: Any) -> Any:
+    """An ``httpx.HTTPTransport`` whose connections register their sockets with ``watch`` (Gitee, GitCode)."""
+    import httpcore
+    import httpx
+
+    class WatchedBackend(httpcore.SyncBackend):
+        def connect_tcp(self, *args: Any, **kw: Any) -> Any:
+            stream = super().connect_tcp(*args, **kw)
+            watch.add(stream.get_extra_info("socket"))
+            return stream
+
+    transport = httpx.HTTPTransport(**kwargs)
+    pool = transport._pool  # httpx takes no network backend; its pool does (checked by the hardening tests)
+    if not hasattr(pool, "_network_backend"):
+        raise RuntimeError("httpx/httpcore changed: cannot enforce request deadlines")
+    pool._network_backend = WatchedBackend()
+    return transport
+
+
+class _Deadline:
+    """Arms a timer that aborts ``watch`` after ``seconds``; any outcome of a request cut short becomes one clear
+    :class:`TransientError` (retried like a timeout)."""
+
+    def __init__(self, watch: SocketWatch, seconds: float, what: str) -> None:
+        self.watch, self.seconds, self.what = watch, seconds, what
+
+    def __enter__(self) -> "_Deadline":
+        self.watch.arm()
+        self.timer = threading.Timer(self.seconds, self.watch.abort)
+        self.timer.daemon = True
+        self.timer.start()
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        self.timer.cancel()
+        expired = self.watch.expired
+        self.watch.arm()
+        if expired:
+            raise TransientError(f"{self.what}: no complete answer within the request deadline of "
+                                 f"{self.seconds:g} s") from None
+        return False
+
+
 # -- the transport ----------------------------------------------------------------------------------------
 Send = Callable[[Credential], Response]
 
@@ -204,11 +374,23 @@ Send = Callable[[Credential], Response]
 class Transport:
     """Runs requests for one platform under the shared policy. Thread-safe; share one per platform and run."""
 
-    def __init__(self, rules: RateLimitRules, pool: TokenPool, settings: HttpSettings = HttpSettings()) -> None:
+    def __init__(self, rules: RateLimitRules, pool: TokenPool, settings: HttpSettings = HttpSettings(),
+                 scope: CredentialScope | None = None) -> None:
         self.rules = rules
         self.pool = pool
         self.settings = settings
         self.platform = rules.platform
+        self.scope = scope
+
+    def deadline(self, watch: SocketWatch, what: str) -> _Deadline:
+        """``with transport.deadline(watch, "GET /x"): client.get(...)`` — the whole request within
+        ``request_deadline`` seconds, connect to last byte, whatever the client library."""
+        return _Deadline(watch, self.settings.request_deadline, what)
+
+    def _unreset_wait(self, count: int) -> float:
+        """60 s, 120 s, 240 s ... for a limit without a usable reset time, never more than ``max_wait``."""
+        s = self.settings
+        return min(s.unreset_backoff * 2 ** (count - 1), s.max_wait)
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter: base * 2^(attempt-1), capped, scaled by a random 0.5..1.0."""
@@ -216,6 +398,8 @@ class Transport:
         return min(s.backoff_cap, s.backoff_base * 2 ** max(attempt - 1, 0)) * (0.5 + s.jitter() / 2)
 
     def _wait(self, seconds: float, stats: "RequestStats", reason: str, *, rate_limit: bool) -> None:
+        if not math.isfinite(seconds) or seconds < 0:  # never reached with parsed headers; never NaN in stats
+            seconds = self.settings.unreset_backoff
         if seconds > self.settings.max_wait:
             raise QuotaExhausted(self.platform, seconds, self.settings.max_wait,
                                  [c.env_var for c in self.pool.credentials])
@@ -233,6 +417,8 @@ class Transport:
         """
         failures = 0
         slowdowns = 0
+        unreset = 0  # limits that named no usable reset time, for this request
+        unreset_seconds = 0.0
         while True:
             chosen = credential or self.pool.pick()
             if not isinstance(chosen, Credential):
@@ -253,6 +439,8 @@ class Transport:
                          failures, delay)
                 self.settings.sleep(delay)
                 continue
+            if self.scope is not None:
+                self.scope.check_response(response)
             now = self.settings.clock()
             quota = self.rules.quota(response, now)
             if quota is not None:
@@ -266,10 +454,18 @@ class Transport:
             if decision.verdict is Verdict.UNAUTHORISED:
                 raise TokenRejected(self.platform, chosen.env_var, response.status)
             if decision.verdict is Verdict.TOKEN_SPENT:
-                self.pool.mark_spent(chosen, decision.reset_at)
+                reset_at = decision.reset_at
+                if reset_at is None or reset_at <= now:  # missing or already past: back off, bounded
+                    unreset += 1
+                    if unreset > self.settings.max_unreset_waits:
+                        raise RateLimitDidNotReset(self.platform, what, unreset - 1, unreset_seconds)
+                    wait = self._unreset_wait(unreset)
+                    unreset_seconds += wait
+                    reset_at = now + wait - self.settings.reset_margin  # the wait for it adds the margin back
+                self.pool.mark_spent(chosen, reset_at)
                 log.info("%s: token $%s has used its quota", self.platform, chosen.env_var or "anonymous")
                 if credential is not None:  # pinned: wait for this very token
-                    self._wait(max((decision.reset_at or now + 60) - now, 0) + self.settings.reset_margin,
+                    self._wait(max(reset_at - now, 0) + self.settings.reset_margin,
                                stats, "the pinned token has used its quota", rate_limit=True)
                 continue
             if decision.verdict is Verdict.SLOW_DOWN:
@@ -277,8 +473,12 @@ class Transport:
                 if slowdowns > self.settings.max_slowdowns:
                     raise RetriesExhausted(f"{self.platform}: {what} still rate limited after {slowdowns - 1} waits")
                 wait = decision.wait
-                if wait is None:
-                    wait = max(self.settings.secondary_min_wait, self.backoff(slowdowns))
+                if wait is None:  # no usable Retry-After / reset: back off 60 s doubling, a bounded number of times
+                    unreset += 1
+                    if unreset > self.settings.max_unreset_waits:
+                        raise RateLimitDidNotReset(self.platform, what, unreset - 1, unreset_seconds)
+                    wait = self._unreset_wait(unreset)
+                    unreset_seconds += wait
                 self._wait(wait, stats, f"{decision.reason} on {what}", rate_limit=True)
                 continue
             # SERVER_ERROR

@@ -11,17 +11,22 @@ Why it looks like this:
 - Where a list has no 304 to say "unchanged", ``item_key`` + ``recent_window`` remember the items already stored
   inside the look-back overlap (key -> updated time, in the bookmark's ``recent``); the next pass drops those that
   come back unchanged before they are turned into records (so their comments are not fetched again either).
+- Every walk ends (:class:`PageGuard`): a next page already fetched in this pass, or with an invalid ``page`` /
+  ``per_page``, fails the stream ("pagination loop at URL"); an empty page ends the list whatever the server
+  says comes next (Gitee's ``total_page: 1000000000``). The page cap per stream lives in ``collector.base``.
 """
 
 from __future__ import annotations
 
+import urllib.parse
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Hashable, Iterator, Protocol
 
 from collector.bookmarks import Bookmark, Validators
-from collector.http import Response
+from collector.errors import PaginationLoop
+from collector.http import Response, redact_url
 from collector.records import Record
 from collector.timeutil import iso_z, parse_time
 
@@ -42,6 +47,61 @@ class ListSpec:
 class ListSource(Protocol):
     def get(self, url: str, validators: Validators | None) -> Response: ...
     def next_url(self, response: Response) -> str | None: ...
+
+
+_PAGE_NUMBERS = ("page", "per_page", "limit")
+_SECRETS = {"access_token", "private_token", "token"}
+
+
+def page_key(url: str) -> tuple:
+    """What makes two page URLs the same page: origin, path and query (sorted, without tokens, page 1 implied)."""
+    parts = urllib.parse.urlsplit(url)
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+             if k.lower() not in _SECRETS]
+    if not any(k == "page" for k, _ in query):
+        query.append(("page", "1"))
+    return parts.scheme.lower(), parts.netloc.lower(), parts.path, tuple(sorted(query))
+
+
+class PageGuard:
+    """Refuses a next page that would make a walk go round for ever: one already fetched in this pass, or one
+    whose ``page``/``per_page`` is not a positive whole number."""
+
+    def __init__(self) -> None:
+        self._seen: set[tuple] = set()
+
+    def fetched(self, url: str) -> None:
+        self._seen.add(page_key(url))
+
+    def new_pass(self) -> None:
+        self._seen.clear()
+
+    def check(self, url: str) -> str:
+        """``url`` if it may be fetched next; raises :class:`PaginationLoop` otherwise."""
+        query = urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True)
+        for name, value in query:
+            if name in _PAGE_NUMBERS and not (value.isascii() and value.isdigit() and int(value) >= 1):
+                raise PaginationLoop(redact_url(url), f"invalid {name}={value!r}")
+        if page_key(url) in self._seen:
+            raise PaginationLoop(redact_url(url), "the next page was already fetched in this pass")
+        return url
+
+
+def follow_pages(get: Callable[[str], Response], url: str, next_url: Callable[[Response], str | None]
+                 ) -> Iterator[Response]:
+    """Every page of a small list (comments, notes, an organisation's repositories) under the same guard; stops
+    at a non-200 answer or an empty page."""
+    guard = PageGuard()
+    following: str | None = url
+    while following:
+        guard.fetched(following)
+        response = get(following)
+        yield response
+        if response.status != 200 or not response.json():
+            return
+        following = next_url(response)
+        if following:
+            guard.check(following)
 
 
 def walk_list(spec: ListSpec, bookmark: Bookmark, source: ListSource, *, max_settles: int = 2
@@ -71,14 +131,18 @@ def walk_list(spec: ListSpec, bookmark: Bookmark, source: ListSource, *, max_set
     known: dict[str, str] = dict(bookmark.recent or {}) if spec.item_key else {}
     # whether the server sends validators at all; a resumed pass knows it only when the first page could keep them
     offered = not pending or first_validators is not None or not spec.trust_304_when_paged
+    guard = PageGuard()
     while True:
+        guard.fetched(url)
         response = source.get(url, send_validators)
         if response.status == 304:
             kept = {first_url: send_validators} if send_validators else {}
             yield [], bookmark.evolve(pending=None, validators=kept, state=None, checked_at=None), True
             return
         items = response.json() or []
-        following = source.next_url(response)
+        following = source.next_url(response) if items else None  # an empty page ends the list
+        if following:
+            guard.check(following)
         if spec.stop_before is not None and spec.item_time is not None:
             fresh = [i for i in items if (t := spec.item_time(i)) is None or t >= spec.stop_before]
             if len(fresh) < len(items):
@@ -132,6 +196,7 @@ def walk_list(spec: ListSpec, bookmark: Bookmark, source: ListSource, *, max_set
             url = first_url = again
             send_validators, first_validators, pass_newest, on_first_page = None, None, None, True
             pass_recent = {}
+            guard.new_pass()
             continue
         yield records, done, True
         return

@@ -3,12 +3,18 @@
 Each platform says "slow down" differently (GitHub 403/429 with ``x-ratelimit-remaining: 0`` or the words
 "secondary rate limit"; GitLab 429 with ``RateLimit-*``/``Retry-After``; Gitee and GitCode bare 403/429).
 An adapter turns a response into one :class:`Decision`; the policy (waiting, token choice) lives in ``http``.
+
+Headers are read defensively: ``nan``, ``inf``, negative numbers, an HTTP date in the past or garbage are "no
+value", and a reset time already past is "no reset"; the policy then backs off (bounded) instead of crashing or
+retrying at once. A :class:`Decision` never carries a wait that is not a positive finite number of seconds.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Mapping, Protocol
 
 
@@ -50,18 +56,38 @@ class RateLimitRules(Protocol):
 
 
 def _number(headers: Mapping[str, str], name: str) -> float | None:
+    """A finite, non-negative number from a header, else None (``nan``, ``inf``, ``-5``, garbage, absent)."""
     value = headers.get(name)
     if value is None:
         return None
     try:
-        return float(value)
+        number = float(str(value).strip())
     except ValueError:
         return None
+    return number if math.isfinite(number) and number >= 0 else None
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
+def _future(seconds: float | None) -> float | None:
+    return seconds if seconds is not None and seconds > 0 else None
+
+
+def _retry_after(headers: Mapping[str, str], now: float) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date; None unless in the future."""
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
     seconds = _number(headers, "retry-after")
-    return max(seconds, 0.0) if seconds is not None else None
+    if seconds is None:
+        try:
+            seconds = parsedate_to_datetime(str(raw).strip()).timestamp() - now
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+    return _future(seconds if math.isfinite(seconds) else None)
+
+
+def _until(reset: float | None, now: float) -> float | None:
+    """Seconds until an epoch reset time; None when absent or already past."""
+    return _future(reset - now) if reset is not None else None
 
 
 def _common(response: ResponseLike) -> Decision | None:
@@ -94,11 +120,12 @@ class GitHubRules:
             return common
         if response.status in (403, 429):
             text = (response.text or "").lower()
-            retry_after = _retry_after(response.headers)
+            retry_after = _retry_after(response.headers, now)
             if "secondary rate limit" in text or "abuse" in text:
                 return Decision(Verdict.SLOW_DOWN, wait=retry_after, reason="secondary rate limit")
-            if response.headers.get("x-ratelimit-remaining") == "0":
-                return Decision(Verdict.TOKEN_SPENT, reset_at=_number(response.headers, "x-ratelimit-reset"),
+            if _number(response.headers, "x-ratelimit-remaining") == 0:
+                reset = _number(response.headers, "x-ratelimit-reset")
+                return Decision(Verdict.TOKEN_SPENT, reset_at=reset if _until(reset, now) else None,
                                 reason="primary rate limit")
             if retry_after is not None or response.status == 429:
                 return Decision(Verdict.SLOW_DOWN, wait=retry_after, reason=f"HTTP {response.status}")
@@ -123,10 +150,9 @@ class GitLabRules:
         if common:
             return common
         if response.status == 429:
-            wait = _retry_after(response.headers)
-            reset = _number(response.headers, "ratelimit-reset")
-            if wait is None and reset is not None:
-                wait = max(reset - now, 0.0)
+            wait = _retry_after(response.headers, now)
+            if wait is None:
+                wait = _until(_number(response.headers, "ratelimit-reset"), now)
             return Decision(Verdict.SLOW_DOWN, wait=wait, reason="HTTP 429")
         return Decision(Verdict.OK)
 
@@ -151,10 +177,10 @@ class GiteeRules:
             return common
         text = (response.text or "").lower()
         if response.status == 429 or (response.status == 403 and any(w in text for w in self._WORDS)):
-            wait = _retry_after(response.headers)
-            reset = _number(response.headers, "x-ratelimit-reset")
-            if wait is None and reset is not None and response.headers.get("x-ratelimit-remaining") == "0":
-                wait = max(reset - now, 0.0)  # GitCode says when its window ends: wait exactly that
+            wait = _retry_after(response.headers, now)
+            if wait is None and _number(response.headers, "x-ratelimit-remaining") == 0:
+                # GitCode says when its window ends: wait exactly that
+                wait = _until(_number(response.headers, "x-ratelimit-reset"), now)
             return Decision(Verdict.SLOW_DOWN, wait=wait, reason=f"HTTP {response.status}")
         return Decision(Verdict.OK)
 

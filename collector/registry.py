@@ -8,7 +8,7 @@ import pkgutil
 from typing import Any
 
 _PLATFORMS: dict[str, type] = {}
-_INFRASTRUCTURE = {"base", "bookmarks", "bots", "discovery", "errors", "http", "normalise", "paging", "ratelimit",
+_INFRASTRUCTURE = {"addresses", "base", "bookmarks", "bots", "discovery", "errors", "http", "normalise", "paging", "ratelimit",
                    "records", "registry", "timeutil"}
 
 

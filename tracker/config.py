@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from collector.addresses import api_root, api_url_problem, normalise_path, normalise_text, path_problem
+
 PlatformName = Literal["github", "gitee", "gitcode", "gitlab", "git"]
 FocusField = Literal["automotive", "smart-terminal", "education", "other"]
 
@@ -117,7 +119,7 @@ class RepositoryRef(Strict):
     @field_validator("path")
     @classmethod
     def _path_has_owner(cls, value: str) -> str:
-        value = value.strip("/")
+        value = normalise_path(value)  # NFKC, trimmed, zero-width characters removed: one spelling per path
         if value.count("/") < 1:
             raise ValueError("a repository path is owner/name (GitLab: group/subgroup/name)")
         return value
@@ -166,7 +168,11 @@ class CollectionSettings(Strict):
     overlap_minutes: int = Field(60, ge=0, description="look-back overlap for incremental collection")
     concurrency: int = Field(4, ge=1, le=64)
     max_retries: int = Field(6, ge=0, le=20, description="retries of a request on timeouts, broken bodies and 5xx")
-    timeout_seconds: float = Field(30.0, gt=0, le=600, description="per request")
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="per connect and per read")
+    request_deadline_seconds: float = Field(120.0, gt=0, le=3600,
+                                            description="one whole request, connect to last byte")
+    max_pages_per_stream: int = Field(10_000, ge=1, description="pages of one stream per run; beyond: partial, "
+                                                                "resumed by the next run")
     bot_patterns: list[str] = Field(default_factory=list)
 
 
@@ -300,7 +306,8 @@ class Config:
 
     def api_url(self, platform: str) -> str:
         settings = self.communities.platforms.get(platform)  # type: ignore[call-overload]
-        return (settings.api_url if settings and settings.api_url else DEFAULT_API_URLS.get(platform, "")).rstrip("/")
+        return api_root(platform, settings.api_url if settings and settings.api_url
+                        else DEFAULT_API_URLS.get(platform, ""))
 
     def token_env(self, platform: str) -> list[str]:
         settings = self.communities.platforms.get(platform)  # type: ignore[call-overload]
@@ -310,20 +317,22 @@ class Config:
 
     def resolve_repository(self, entry: str | RepositoryRef) -> RepoTarget:
         if isinstance(entry, RepositoryRef):
-            return RepoTarget(entry.platform, (entry.api_url or self.api_url(entry.platform)).rstrip("/"),
+            return RepoTarget(entry.platform, api_root(entry.platform, entry.api_url or self.api_url(entry.platform)),
                               entry.path, entry.web_url)
+        entry = normalise_text(entry)
         platform, path = parse_web_url(entry)
-        return RepoTarget(platform, self.api_url(platform), path, entry.rstrip("/"))
+        return RepoTarget(platform, self.api_url(platform), normalise_path(path), entry.rstrip("/"))
 
     def resolve_organisation(self, entry: str | OrganisationEntry) -> OrgTarget:
         if isinstance(entry, str):
             entry = OrganisationEntry(url=entry)
         if entry.url:
-            platform, path = parse_web_url(entry.url, organisation=True)
-            api_url, web = self.api_url(platform), entry.url.rstrip("/")
+            url = normalise_text(entry.url)
+            platform, path = parse_web_url(url, organisation=True)
+            api_url, web = self.api_url(platform), url.rstrip("/")
         else:
-            platform, path = entry.platform, (entry.path or "").strip("/")
-            api_url, web = (entry.api_url or self.api_url(platform)).rstrip("/"), None
+            platform, path = entry.platform, normalise_path(entry.path or "")
+            api_url, web = api_root(platform, entry.api_url or self.api_url(platform)), None
         return OrgTarget(platform, api_url, path, tuple(entry.include), tuple(entry.exclude),
                          entry.archived, entry.forks, web)
 
@@ -514,6 +523,8 @@ def _check_communities(cfg: CommunitiesFile, src: _Source, problems: list[Proble
                 continue
             except TypeError:
                 continue
+            if _check_target_address(src, base + ("repositories", ri), entry, target, problems):
+                continue
             used_platforms.add(target.platform)
             key = (target.platform, target.api_url, target.path.lower())
             if key in seen_repos:
@@ -533,7 +544,9 @@ def _check_communities(cfg: CommunitiesFile, src: _Source, problems: list[Proble
                 continue
             except TypeError:
                 continue
+            _check_target_address(src, base + ("organisations", oi), org, target, problems, organisation=True)
             used_platforms.add(target.platform)
+    _check_platform_api_urls(cfg, src, problems)
     for platform, settings in cfg.platforms.items():
         if settings.api_url and urlsplit(settings.api_url).scheme not in ("http", "https"):
             problems.append(src.problem(("platforms", platform, "api_url"), f"{settings.api_url!r} is not an http(s) URL",
@@ -548,6 +561,40 @@ def _check_communities(cfg: CommunitiesFile, src: _Source, problems: list[Proble
                                         f"no token for {platform}: environment variable(s) {', '.join(missing)} not set "
                                         "(collection runs anonymously, with a much lower rate limit)",
                                         f"export {missing[0]}=<token> before running mtx collect", "warning"))
+
+
+def _check_target_address(src: _Source, key: tuple, entry: Any, target: RepoTarget | OrgTarget,
+                          problems: list[Problem], organisation: bool = False) -> bool:
+    """A repository or organisation path the platform cannot have, or an unusable API URL, is refused here, naming
+    the line: the collector would refuse it too, but a configuration error is never first seen in the nightly job.
+    Returns whether a problem was added."""
+    found = False
+    if isinstance(entry, dict) and "path" in entry:
+        key = key + ("path",)
+    problem = path_problem(target.platform, target.path, organisation=organisation)
+    if problem:
+        what = "organisation" if organisation else "repository"
+        problems.append(src.problem(key, f"{what} path {target.path!r} is not allowed: {problem}",
+                                    "write it as shown on the platform: owner/name (GitLab: group/subgroup/name), "
+                                    "letters, digits, '.', '-' and '_' only"))
+        found = True
+    if isinstance(entry, dict) and entry.get("api_url"):
+        problem = api_url_problem(target.platform, entry["api_url"])
+        if problem:
+            problems.append(src.problem(key[:-1] + ("api_url",) if key[-1] == "path" else key, problem,
+                                        "write the API base, e.g. https://HOST/api/v4 for GitLab"))
+            found = True
+    return found
+
+
+def _check_platform_api_urls(cfg: CommunitiesFile, src: _Source, problems: list[Problem]) -> None:
+    """GitLab's api_url may be the server (``http://host:port``) or ``/api/v4``; another API version is refused."""
+    for platform, settings in cfg.platforms.items():
+        if settings.api_url and platform == "gitlab" and urlsplit(settings.api_url).scheme in ("http", "https"):
+            problem = api_url_problem(platform, settings.api_url)
+            if problem:
+                problems.append(src.problem(("platforms", platform, "api_url"), problem,
+                                            "write the server, e.g. https://gitlab.example.com, or its /api/v4 root"))
 
 
 def _check_organisations(cfg: OrganisationsFile, src: _Source, problems: list[Problem]) -> None:

@@ -1,8 +1,9 @@
 """The loopback HTTP server shared by every emulated platform.
 
 The server does the platform-neutral mechanics once: routing by API prefix, per-token quota windows, fault
-injection (5xx bursts, slow answers, truncated bodies, secondary limits), ETag/Last-Modified with 304s that spend
-no quota, and a log of every request. Route modules (``tests.emulator.github`` now; Gitee, GitCode and GitLab
+injection (5xx bursts, slow answers, truncated bodies, secondary limits, and the hostile server of the hardening
+tests: redirects to another host, canned replies with any headers, headers overridden on real pages, bodies
+trickling a byte at a time), ETag/Last-Modified with 304s that spend no quota, and a log of every request. Route modules (``tests.emulator.github`` now; Gitee, GitCode and GitLab
 later) only turn the model into payloads and say how a request authenticates.
 """
 
@@ -93,15 +94,22 @@ class Quota:
 
 @dataclass
 class Fault:
-    """One injected misbehaviour, applied to the next ``times`` matching requests after ``skip`` of them."""
+    """One injected misbehaviour, applied to the next ``times`` matching requests after ``skip`` of them.
 
-    kind: str  # status | delay | truncate | secondary | primary
+    ``redirect``: answer ``status`` with ``Location: {location}{path?query}``; ``reply``: answer ``status`` with
+    ``body`` and ``headers`` (spends no quota); ``headers``: serve the real page, then override ``headers`` (a None
+    value removes one); ``trickle``: serve the real page one byte every ``seconds``."""
+
+    kind: str  # status | delay | truncate | secondary | primary | redirect | reply | headers | trickle
     path: str = ""  # regex searched in the request path
     times: int = 1
     skip: int = 0
     status: int = 502
     seconds: float = 0.0
-    retry_after: int | None = None
+    retry_after: int | str | None = None
+    headers: dict[str, str | None] = field(default_factory=dict)
+    body: Any = None
+    location: str = ""
     seen: int = 0
 
 
@@ -166,9 +174,10 @@ class Emulator:
                 quota.reset_at = float(int(self.clock() + reset_in))
 
     def inject(self, kind: str, *, path: str = "", times: int = 1, skip: int = 0, status: int = 502,
-               seconds: float = 0.0, retry_after: int | None = None) -> Fault:
+               seconds: float = 0.0, retry_after: int | str | None = None,
+               headers: dict[str, str | None] | None = None, body: Any = None, location: str = "") -> Fault:
         fault = Fault(kind=kind, path=path, times=times, skip=skip, status=status, seconds=seconds,
-                      retry_after=retry_after)
+                      retry_after=retry_after, headers=dict(headers or {}), body=body, location=location)
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -246,6 +255,11 @@ class Emulator:
                           headers={"content-type": "text/html"}, conditional=False)
         elif fault is not None and fault.kind == "secondary":
             reply = platform.secondary_limited(self, request, fault.retry_after)
+        elif fault is not None and fault.kind == "redirect":
+            reply = Reply(status=fault.status, body={"message": "Moved"}, conditional=False, spend=False,
+                          headers={"location": fault.location + raw_path})
+        elif fault is not None and fault.kind == "reply":
+            reply = Reply(status=fault.status, body=fault.body, conditional=False, spend=False)
         else:
             quota = None if platform.is_free(request) else self.quota(token)
             if quota is not None and (quota.remaining == 0 or (fault is not None and fault.kind == "primary")):
@@ -262,6 +276,12 @@ class Emulator:
                         spent = True
         reply.headers.update(platform.rate_headers(self, None if token is not None and token not in self.quotas
                                                    else self.quota(token)))
+        if fault is not None and fault.kind in ("reply", "headers"):  # the hostile server has the last word
+            for name, value in fault.headers.items():
+                if value is None:
+                    reply.headers.pop(name, None)
+                else:
+                    reply.headers[name] = value
         with self._lock:
             logged_query = {k: (["***"] if k == "access_token" else v) for k, v in query.items()}
             self.log.append(LoggedRequest(method=method, path=parts.path, query=logged_query, status=reply.status,
@@ -342,6 +362,12 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                     self.send_header("content-length", str(len(payload)))
                 self.end_headers()
                 if method == "HEAD" or reply.status in (204, 304):
+                    return
+                if fault is not None and fault.kind == "trickle":
+                    for i in range(len(payload)):
+                        self.wfile.write(payload[i:i + 1])
+                        self.wfile.flush()
+                        time.sleep(fault.seconds)
                     return
                 if fault is not None and fault.kind == "truncate":
                     self.wfile.write(payload[: max(len(payload) // 2, 1)])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 import socket
 import threading
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import collector
 from collector import CollectorError, CollectorSettings, HttpSettings
+from collector.addresses import normalise_path
+from collector.errors import StreamPartial
 from tracker import db as dbm
 from tracker.access import Actor
 from tracker.collect import faults, store
@@ -55,7 +58,7 @@ class RepoOutcome:
     repository_id: int
     platform: str
     path: str
-    status: str = "ok"  # ok / failed / skipped / deadline
+    status: str = "ok"  # ok / failed / skipped / deadline / partial (a stream hit max_pages_per_stream)
     items: dict[str, int] = field(default_factory=dict)
     requests: int = 0
     not_modified: int = 0
@@ -122,12 +125,30 @@ def select_repositories(session: Session, config: Config, options: CollectOption
         stmt = stmt.where(Repository.platform == options.platform)
     repos = list(session.scalars(stmt))
     if options.repo:
-        wanted = options.repo.strip().rstrip("/")
+        wanted = normalise_path(options.repo) if "://" not in options.repo else options.repo.strip().rstrip("/")
         repos = [r for r in repos if wanted in (r.path, r.web_url, f"{r.platform}:{r.path}")
                  or (r.web_url or "").rstrip("/") == wanted]
         if not repos:
             raise ValueError(f"no configured repository matches {options.repo!r} (give its URL or owner/name)")
     return repos
+
+
+def http_settings(config: Config, options: CollectOptions, **overrides) -> HttpSettings:
+    """The shared HTTP policy for a run, from ``collection:`` and the command line (tests add sleep and clock)."""
+    settings = config.communities.collection
+    values = dict(max_wait=options.max_wait, max_retries=settings.max_retries, timeout=settings.timeout_seconds,
+                  request_deadline=settings.request_deadline_seconds)
+    return HttpSettings(**(values | overrides))
+
+
+def _finite(value: float) -> float:
+    """Seconds as stored: never NaN or infinite, whatever a server sent."""
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else 0.0
+
+
+# RESULT_STATUSES has no "partial": a stream stopped at its page cap is stored as "deadline" (stopped early, its
+# bookmark resumes it), the error text saying which cap; the output line and the run status say "partial".
+_STORED_STATUS = {"partial": "deadline"}
 
 
 class CollectionJob:
@@ -141,8 +162,7 @@ class CollectionJob:
         self.options = options
         self.environ = dict(os.environ) if environ is None else environ
         settings = config.communities.collection
-        self.http = http or HttpSettings(max_wait=options.max_wait, max_retries=settings.max_retries,
-                                         timeout=settings.timeout_seconds)
+        self.http = http or http_settings(config, options)
         self.on_result = on_result or (lambda outcome: None)
         self.on_start = on_start or (lambda total: None)
         self.factory: sessionmaker[Session] = dbm.session_factory(url)
@@ -152,7 +172,8 @@ class CollectionJob:
                    if any(name in config.token_env(p) for p in ("github", "gitee", "gitcode", "gitlab"))]
         self.redact = Redactor(secrets)
         self.started = time.monotonic()
-        self.collector_settings = CollectorSettings(response_window=dt.timedelta(days=settings.first_response_days))
+        self.collector_settings = CollectorSettings(response_window=dt.timedelta(days=settings.first_response_days),
+                                                    max_pages_per_stream=settings.max_pages_per_stream)
 
     # -- the run -----------------------------------------------------------------------------------------------------
     def run(self) -> RunSummary:
@@ -177,32 +198,40 @@ class CollectionJob:
         self.on_start(len(targets))
         concurrency = self.options.concurrency or self.config.communities.collection.concurrency
         outcomes: list[RepoOutcome] = []
+        status, crash = "failed", None
         try:
             with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="collect") as pool:
                 for outcome in pool.map(lambda t: self._collect_repository(run_id, *t), targets):
                     outcomes.append(outcome)
+            status = "partial" if discovery_errors else "ok"
+            if any(o.status == "failed" for o in outcomes):
+                status = "failed" if all(o.status == "failed" for o in outcomes) else "partial"
+            elif any(o.status in ("deadline", "skipped", "partial") for o in outcomes):
+                status = "partial"
+        except BaseException as exc:  # whatever failed, the run row is closed below (never left "running")
+            crash = self.redact(f"the run stopped: {type(exc).__name__}: {exc}")
+            raise
         finally:
             for platform in self._platforms.values():
                 try:
                     platform.close()
                 except Exception:  # closing connections must not hide the run's outcome
                     pass
-        status = "partial" if discovery_errors else "ok"
-        if any(o.status == "failed" for o in outcomes):
-            status = "failed" if all(o.status == "failed" for o in outcomes) else "partial"
-        elif any(o.status in ("deadline", "skipped") for o in outcomes):
-            status = "partial"
-        with self.factory.begin() as session:
-            session.execute(update(CollectionRun).where(CollectionRun.id == run_id).values(
-                status=status, finished_at=dt.datetime.now(dt.timezone.utc),
-                error=None if status == "ok" else "; ".join(
-                    discovery_errors + [f"{o.platform}:{o.path}: {o.error or o.status}"
-                                        for o in outcomes if o.status != "ok"])[:4000]))
+            self._close_run(run_id, status, discovery_errors, outcomes, crash)
         from tracker.people.resolve import resolve_people
 
         with self.factory.begin() as session:  # the people behind what was stored, corrections applied
             people = resolve_people(session, self.actor, self.config.identities, self.config.organisations)
         return RunSummary(run_id, status, outcomes, time.monotonic() - self.started, discovery_errors, people)
+
+    def _close_run(self, run_id: int, status: str, discovery_errors: list[str], outcomes: list[RepoOutcome],
+                   crash: str | None) -> None:
+        errors = ([crash] if crash else []) + discovery_errors + [
+            f"{o.platform}:{o.path}: {o.error or o.status}" for o in outcomes if o.status != "ok"]
+        with self.factory.begin() as session:
+            session.execute(update(CollectionRun).where(CollectionRun.id == run_id).values(
+                status=status, finished_at=dt.datetime.now(dt.timezone.utc),
+                error=None if status == "ok" and not crash else "; ".join(errors)[:4000]))
 
     def _discover(self) -> list[str]:
         """Organisation entries: list each organisation now and bring the community's repositories in line."""
@@ -259,13 +288,14 @@ class CollectionJob:
             log.debug("collect %s:%s failed: %s", platform, path, self.redact(traceback.format_exc()))
         outcome.finished_at = dt.datetime.now(dt.timezone.utc)
         outcome.duration = time.monotonic() - began
+        outcome.wait_seconds = _finite(outcome.wait_seconds)
         with self.factory.begin() as session:
             session.add(CollectionResult(
-                run_id=run_id, repository_id=repo_id, status=outcome.status, items=outcome.items,
-                requests=outcome.requests, not_modified=outcome.not_modified,
+                run_id=run_id, repository_id=repo_id, status=_STORED_STATUS.get(outcome.status, outcome.status),
+                items=outcome.items, requests=outcome.requests, not_modified=outcome.not_modified,
                 rate_limit_waits=outcome.rate_limit_waits, wait_seconds=outcome.wait_seconds,
                 error=outcome.error, started_at=outcome.started_at, finished_at=outcome.finished_at,
-                duration_seconds=outcome.duration))
+                duration_seconds=_finite(outcome.duration)))
         self.on_result(outcome)
         return outcome
 
@@ -306,6 +336,9 @@ class CollectionJob:
                         outcome.status = "deadline"
                         outcome.error = f"deadline reached inside stream {stream}; its bookmark resumes it"
                         return
+            except StreamPartial as exc:  # the pages so far and their bookmark are stored; go on with the next
+                outcome.status = "partial"
+                outcome.error = "; ".join(filter(None, [outcome.error, str(exc)]))
             finally:
                 stats = fetch.stats
                 outcome.requests += stats.requests
