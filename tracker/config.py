@@ -238,6 +238,14 @@ class Gates(Strict):
     registered_in_chongqing: bool = True
 
 
+class ImportLimits(Strict):
+    """Certificate import files beyond these are refused before they cost minutes and gigabytes."""
+
+    max_file_mb: int = Field(50, gt=0, description="file size, MB")
+    max_xlsx_uncompressed_mb: int = Field(200, gt=0, description="an XLSX's size once unzipped, MB (zip bombs)")
+    max_rows: int = Field(200_000, gt=0, description="data rows")
+
+
 class AwardRuleSet(Strict):
     """The certificate award rule set (policy item 10). Behaviour lives in tracker.ledger; this is its shape."""
 
@@ -257,6 +265,7 @@ class AwardRuleSet(Strict):
     min_os_version: str | None = None
     pass_date_window: DateWindow = Field(default_factory=DateWindow)
     gates: Gates = Field(default_factory=Gates)
+    limits: ImportLimits = Field(default_factory=ImportLimits, description="import file limits (not award rules)")
 
 
 # --- the loaded configuration -----------------------------------------------------------------------------------------
