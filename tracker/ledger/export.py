@@ -129,3 +129,56 @@ def export_statement(session: Session, actor: Actor, rules: AwardRuleSet, uscc: 
     _rules_sheet(wb, rules, actor.name)
     _save(wb, path)
     return {"file": str(path), "uscc": balance["uscc"], "rows": len(balance["products"])}
+
+
+CERTIFICATE_SUFFIXES = (".xlsx", ".csv")
+
+
+def export_certificates(session: Session, actor: Actor, path: str | Path, uscc: str | None = None) -> dict:
+    """The certificates the actor may see, in the import layout (the template's columns), as .xlsx or .csv.
+
+    Importing the file again changes nothing: every text value is written as text (CSV: formula-like values get the
+    leading ' that the importer strips).
+    """
+    from sqlalchemy import select
+
+    from tracker.access import scope_enterprise
+    from tracker.enterprises import get_enterprise
+    from tracker.ledger.columns import COLUMNS
+    from tracker.models import Certificate, Enterprise, Product
+    from tracker.spreadsheet import write_csv_rows
+
+    path = check_output_path(path, CERTIFICATE_SUFFIXES, "导出文件 / export file")
+    stmt = (select(Certificate, Product, Enterprise).join(Product, Certificate.product_id == Product.id)
+            .join(Enterprise, Product.enterprise_id == Enterprise.id)
+            .order_by(Enterprise.name, Enterprise.uscc, Certificate.pass_date, Certificate.cert_no))
+    if uscc is not None:
+        stmt = stmt.where(Enterprise.id == get_enterprise(session, actor, uscc).id)
+    stmt = scope_enterprise(stmt, actor, Enterprise.id)
+
+    def yes_no(value: bool | None) -> str:
+        return "" if value is None else ("是" if value else "否")
+
+    rows = []
+    for c, p, e in session.execute(stmt):
+        rows.append([e.name, e.uscc, e.district or "", p.name, p.product_type, c.cert_no, c.programme, c.issuer,
+                     c.os_version or "", c.pass_date, STATUS_ZH.get(c.status, c.status), yes_no(p.first_version),
+                     c.derived_from_no or "", yes_no(e.registered_in_chongqing)])
+    headers = [column.zh for column in COLUMNS]
+    with atomic_output(path) as temporary:
+        if path.suffix.lower() == ".csv":
+            with temporary.open("w", encoding="utf-8-sig", newline="") as fh:
+                write_csv_rows(fh, [headers, *([v.isoformat() if isinstance(v, dt.date) else v for v in r]
+                                               for r in rows)])
+        else:
+            wb, ws = _workbook()
+            ws.title = "证书"
+            append_row(ws, headers)
+            _style_header(ws, [max(12, len(h) * 2 + 4) for h in headers])
+            date_column = headers.index("通过日期") + 1
+            for r in rows:
+                append_row(ws, r)
+                ws.cell(row=ws.max_row, column=date_column).number_format = "yyyy-mm-dd"
+            ws.freeze_panes = "A2"
+            wb.save(temporary)
+    return {"file": str(path), "rows": len(rows)}
