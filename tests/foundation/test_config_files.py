@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import func, select
 
 from tracker import db as dbm
@@ -114,3 +115,49 @@ communities:
     duplicates = [(p["key"], p["line"]) for p in errors if "appears twice" in p["message"]]
     # the anchored list's own line, and for the second community the line where the alias is used
     assert duplicates == [("communities[0].repositories[1]", 6), ("communities[1].repositories[1]", 7)]
+
+
+# --- preset scoring models ship with the package ----------------------------------------------------------------------
+
+SIGNALS = ("name,created_since,updated_since,contributor_count,org_count,commit_frequency,recent_releases_count,"
+           "updated_issues_count,closed_issues_count,comment_frequency,dependents_count\n"
+           "acme/alpha,14,9,1,1,0.12,0,2,2,0,0\n"
+           "acme/beta,0,0,274,7,17.19,0,356,344,0.19,2\n")
+
+
+def score(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([MTX, "score-signals", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_a_preset_model_is_found_from_any_directory(tmp_path):
+    (tmp_path / "signals.csv").write_text(SIGNALS, encoding="utf-8")
+    done = score(tmp_path, "--model", "criticality-legacy", "signals.csv", "--json")  # no config/ here at all
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [r["name"] for r in rows] == ["acme/beta", "acme/alpha"]
+    assert {r["model"] for r in rows} == {"criticality-legacy"}
+
+
+def test_config_models_add_a_model_and_override_a_preset(tmp_path):
+    from tracker.scoring.loading import PRESETS_DIR
+
+    (tmp_path / "signals.csv").write_text(SIGNALS, encoding="utf-8")
+    models = tmp_path / "config" / "models"
+    models.mkdir(parents=True)
+    preset = yaml.safe_load((PRESETS_DIR / "criticality-legacy.yaml").read_text(encoding="utf-8"))
+    (models / "criticality-legacy.yaml").write_text(yaml.safe_dump(dict(preset, decimals=2), allow_unicode=True),
+                                                    encoding="utf-8")  # the override rounds to 2 decimals
+    own = dict(preset, name="our-own")
+    (models / "our-own.yaml").write_text(yaml.safe_dump(own, allow_unicode=True), encoding="utf-8")
+
+    stock = json.loads(score(tmp_path / "config", "--model", "criticality-legacy", "../signals.csv",
+                             "--json").stdout)  # run from config/: no config/models below it, so the preset
+    overridden = score(tmp_path, "--model", "criticality-legacy", "signals.csv", "--json")
+    assert overridden.returncode == 0, overridden.stderr
+    overridden = json.loads(overridden.stdout)
+    assert [r["score"] for r in overridden] == [round(r["score"], 2) for r in stock] != [r["score"] for r in stock]
+    assert overridden[0]["model_hash"] != stock[0]["model_hash"]
+    added = score(tmp_path, "--model", "our-own", "signals.csv", "--json")
+    assert added.returncode == 0 and {r["model"] for r in json.loads(added.stdout)} == {"our-own"}
+    unknown = score(tmp_path, "--model", "nope", "signals.csv")
+    assert unknown.returncode == 1 and "criticality-legacy" in unknown.stderr and "our-own" in unknown.stderr
