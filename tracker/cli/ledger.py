@@ -84,18 +84,19 @@ def certs_import(
     limits = _limits(ctx, rules_file)
     rules = _rules(ctx, rules_file) if recompute and not dry_run else None
     recomputed = None
-    try:
-        with open_session(ctx) as session:
-            actor = _actor(ctx, session)
-            result = import_certificates(session, actor, file, dry_run=dry_run, limits=limits, sheet=sheet)
-            if result.written and rules is not None:
-                from tracker.ledger.awards import recompute_awards
+    with open_session(ctx) as session:
+        actor = _actor(ctx, session)
+        result = import_certificates(session, actor, file, dry_run=dry_run, limits=limits, sheet=sheet)
+        if result.written and rules is not None:
+            from tracker.ledger.awards import recompute_awards
 
-                recomputed = recompute_awards(session, actor, rules)
-            if report is not None:  # before the commit: a report that cannot be written imports nothing
+            recomputed = recompute_awards(session, actor, rules)
+        if report is not None:  # before the commit: a report that cannot be written imports nothing
+            try:
                 write_report(result, report)
-    except OSError as exc:
-        fail(f"报告无法写入，未导入任何数据 / cannot write the report {report}: {exc.strerror or exc}; nothing imported")
+            except OSError as exc:
+                fail(f"报告无法写入，未导入任何数据 / cannot write the report {report}: {exc.strerror or exc}; "
+                     "nothing imported")
     if as_json:
         emit_json(result.as_dict() | ({"recompute": recomputed.as_dict()} if recomputed else {}))
     else:

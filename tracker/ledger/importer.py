@@ -26,7 +26,7 @@ from tracker.ledger.columns import (
     header_key, name_key, normalise_product_name, parse_date, parse_product_type, parse_status, parse_yes_no, text_of)
 from tracker.config import ImportLimits
 from tracker.ledger.identifiers import normalise_code
-from tracker.ledger.reading import FileUnreadable, file_sha256, open_sheet
+from tracker.ledger.reading import FileUnreadable, Sheet, file_sha256, open_sheet
 from tracker.ledger.report import ImportIssue, ImportReport
 from tracker.ledger.uscc import check_uscc, is_chongqing
 from tracker.ledger.versions import VersionError, normalise_os_version, old_version_after_cutoff
@@ -83,7 +83,7 @@ class _Collector:
 # --- pass 1: header and cells -----------------------------------------------------------------------------------------
 
 
-def _map_headers(sheet, report: ImportReport) -> tuple[dict[int, str], dict[str, str]]:
+def _map_headers(sheet: Sheet, report: ImportReport) -> tuple[dict[int, str], dict[str, str]]:
     by_index: dict[int, str] = {}
     written: dict[str, str] = {}
     for index, header in enumerate(sheet.headers):
