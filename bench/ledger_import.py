@@ -49,6 +49,23 @@ print(json.dumps({"seconds": first, "again": second, "base_mb": base, "peak_mb":
 """
 
 
+DRY_CHILD = r"""
+import json, resource, sys, time
+from tracker import db
+from tracker.access import Actor
+from tracker.ledger.importer import import_certificates
+url, path = sys.argv[1], sys.argv[2]
+db.upgrade(url)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+started = time.perf_counter()
+with db.session_scope(url) as session:
+    report = import_certificates(session, Actor("bench", "admin"), path, dry_run=True)
+assert report.ok and not report.written, report.issues[:3]
+print(json.dumps({"seconds": time.perf_counter() - started, "base_mb": base,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
 def make_rows(n: int) -> list[list]:
     """n valid rows: four certificates per fictional enterprise, one of them a re-certification, one a series one."""
     from tracker.ledger.uscc import fictional_uscc
@@ -90,8 +107,13 @@ def write_file(directory: Path, rows: list[list], fmt: str) -> Path:
 
 
 def run_one(url: str, path: Path) -> dict:
+    """The import and re-import in one child; the dry run (reading and checks only) in another, on an empty database."""
+    dry_url = url.replace(".db", "-dry.db") if url.startswith("sqlite") else url
+    out = subprocess.run([sys.executable, "-c", DRY_CHILD, dry_url, str(path)], check=True, capture_output=True,
+                         text=True)
+    dry = json.loads(out.stdout.strip().splitlines()[-1])
     out = subprocess.run([sys.executable, "-c", CHILD, url, str(path)], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1]) | {"dry_seconds": dry["seconds"], "dry_peak_mb": dry["peak_mb"]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -119,11 +141,12 @@ def main(argv: list[str] | None = None) -> None:
                     finally:
                         if drop:
                             drop()
-    print(f"{'backend':<11} {'format':<6} {'rows':>7} {'file MB':>8} {'import s':>9} {'rows/s':>8} {'re-import s':>12} "
-          f"{'peak RSS MB':>12} {'before MB':>10}")
+    print(f"{'backend':<11} {'format':<6} {'rows':>7} {'file MB':>8} {'dry run s':>10} {'dry peak MB':>12} "
+          f"{'import s':>9} {'rows/s':>8} {'re-import s':>12} {'peak RSS MB':>12} {'before MB':>10}")
     for backend, fmt, size, r in results:
-        print(f"{backend:<11} {fmt:<6} {r['certificates']:>7} {size / 2**20:>8.1f} {r['seconds']:>9.2f} "
-              f"{r['certificates'] / r['seconds']:>8.0f} {r['again']:>12.2f} {r['peak_mb']:>12.0f} {r['base_mb']:>10.0f}")
+        print(f"{backend:<11} {fmt:<6} {r['certificates']:>7} {size / 2**20:>8.1f} {r['dry_seconds']:>10.2f} "
+              f"{r['dry_peak_mb']:>12.0f} {r['seconds']:>9.2f} {r['certificates'] / r['seconds']:>8.0f} "
+              f"{r['again']:>12.2f} {r['peak_mb']:>12.0f} {r['base_mb']:>10.0f}")
 
 
 if __name__ == "__main__":

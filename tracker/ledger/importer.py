@@ -43,7 +43,7 @@ _COMPARED = (("uscc", "企业（统一社会信用代码）"), ("product_name", 
              ("status", "状态"), ("derived_from", "继承自"))
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One data row: the cells as written and the values that parsed."""
 

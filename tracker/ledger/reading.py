@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import sys
 import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,6 +78,11 @@ def _blank(cells: list[Any]) -> bool:
     return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)
 
 
+def _shared(value: Any) -> Any:
+    """Short text cells interned: a column repeats the same values (types, issuers, districts) on every row."""
+    return sys.intern(value) if isinstance(value, str) and len(value) <= 100 else value
+
+
 def _counted(records: Iterator[tuple[int, list[Any]]], limits: ImportLimits) -> Iterator[tuple[int, list[Any]]]:
     count = 0
     for number, cells in records:
@@ -87,7 +93,7 @@ def _counted(records: Iterator[tuple[int, list[Any]]], limits: ImportLimits) -> 
             raise _over(f"数据行超过 {limits.max_rows:,} 行 / more than {limits.max_rows:,} data rows", "max_rows",
                         f"{limits.max_rows:,} 行 rows", "把文件拆成几份分别导入 / split the file and import the parts",
                         "file.too_many_rows")
-        yield number, [unescape_cell(c) for c in cells]
+        yield number, [_shared(unescape_cell(c)) for c in cells]
 
 
 @contextmanager
