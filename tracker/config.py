@@ -249,6 +249,14 @@ class Gates(Strict):
     registered_in_chongqing: bool = True
 
 
+class ImportLimits(Strict):
+    """Certificate import files beyond these are refused before they cost minutes and gigabytes."""
+
+    max_file_mb: int = Field(50, gt=0, description="file size, MB")
+    max_xlsx_uncompressed_mb: int = Field(200, gt=0, description="an XLSX's size once unzipped, MB (zip bombs)")
+    max_rows: int = Field(200_000, gt=0, description="data rows")
+
+
 class AwardRuleSet(Strict):
     """The certificate award rule set (policy item 10). Behaviour lives in tracker.ledger; this is its shape."""
 
@@ -268,6 +276,7 @@ class AwardRuleSet(Strict):
     min_os_version: str | None = None
     pass_date_window: DateWindow = Field(default_factory=DateWindow)
     gates: Gates = Field(default_factory=Gates)
+    limits: ImportLimits = Field(default_factory=ImportLimits, description="import file limits (not award rules)")
 
 
 # --- the loaded configuration -----------------------------------------------------------------------------------------
@@ -365,17 +374,72 @@ def parse_web_url(url: str, organisation: bool = False) -> tuple[str, str]:
 
 # --- YAML with line numbers -------------------------------------------------------------------------------------------
 
+YAML_MAX_NODES = 200_000  # nodes once aliases are expanded: far above any real configuration, far below a YAML bomb
 
-def _line_index(text: str) -> dict[tuple, int]:
-    """Key path (tuple of keys and list indexes) -> 1-based line, from the composed YAML node tree."""
-    index: dict[tuple, int] = {}
+
+class YamlTooLarge(ValueError):
+    """A YAML document whose aliases expand past YAML_MAX_NODES, or refer to themselves (a 'billion laughs' file)."""
+
+
+def _expanded_size(root: yaml.Node, limit: int) -> int:
+    """Nodes in the document with every alias expanded, counting each distinct node once (linear time)."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            raise YamlTooLarge("别名引用了自身 / an alias refers to itself (a recursive anchor)")
+        in_progress.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        in_progress.discard(key)
+        sizes[key] = total = min(total, limit + 1)  # enough to know it is over; keeps the numbers small
+        return total
+
+    return size(root)
+
+
+def load_yaml(text: str, max_nodes: int = YAML_MAX_NODES) -> tuple[Any, yaml.Node | None]:
+    """Parse one YAML document with the safe loader, refusing alias bombs before anything walks the data.
+
+    Returns the data and the composed node tree (for line numbers). Raises yaml.YAMLError or YamlTooLarge.
+    """
+    loader = yaml.SafeLoader(text)
     try:
-        root = yaml.compose(text)
-    except yaml.YAMLError:
-        return index
+        root = loader.get_single_node()
+        if root is None:
+            return None, None
+        try:
+            expanded = _expanded_size(root, max_nodes)
+        except RecursionError:
+            raise YamlTooLarge("嵌套过深 / the YAML is nested too deeply") from None
+        if expanded > max_nodes:
+            raise YamlTooLarge(f"YAML 展开别名后超过 {max_nodes:,} 个节点 / the YAML expands to more than "
+                               f"{max_nodes:,} nodes once its aliases (*name) are expanded")
+        return loader.construct_document(root), root
+    finally:
+        loader.dispose()
+
+
+def _line_index(root: yaml.Node | None) -> dict[tuple, int]:
+    """Key path (tuple of keys and list indexes) -> 1-based line, from the composed YAML node tree.
+
+    Each node is walked once: a node reached again through an alias gets its path's line, not a second walk.
+    """
+    index: dict[tuple, int] = {}
+    seen: set[int] = set()
 
     def walk(node, path: tuple) -> None:
         index[path] = node.start_mark.line + 1
+        if id(node) in seen:
+            return
+        seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 key = key_node.value
@@ -427,14 +491,19 @@ def _read_yaml(directory: Path, relative: str, problems: list[Problem], required
         return None
     text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
+        data, root = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problems.append(Problem(shown, "", f"not valid YAML: {getattr(exc, 'problem', exc)}",
                                 "fix the YAML syntax at that line (indentation, a missing ':' or quote)",
                                 line=mark.line + 1 if mark else None))
         return None
-    return _Source(shown, data if data is not None else {}, _line_index(text))
+    except YamlTooLarge as exc:
+        problems.append(Problem(shown, "", f"文件被拒绝 / file refused: {exc}",
+                                "write the entries out instead of anchors (&name) and aliases (*name) that expand into "
+                                "each other"))
+        return None
+    return _Source(shown, data if data is not None else {}, _line_index(root))
 
 
 def _fix_for(error: dict) -> str:
@@ -597,6 +666,49 @@ def _check_platform_api_urls(cfg: CommunitiesFile, src: _Source, problems: list[
                                             "write the server, e.g. https://gitlab.example.com, or its /api/v4 root"))
 
 
+def url_has_credentials(text: object) -> bool:
+    """True for a URL carrying a user name or password (https://user:token@host/...)."""
+    if not isinstance(text, str) or "@" not in text or "://" not in text:
+        return False
+    try:
+        return "@" in urlsplit(text.strip()).netloc
+    except ValueError:
+        return False
+
+
+_CREDENTIALS_IN_TEXT = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s'\"]+@")
+
+
+def redact_credentials(text: str) -> str:
+    """Any URL in `text` with its user name and password replaced by *** (messages may quote a configured URL)."""
+    return _CREDENTIALS_IN_TEXT.sub(r"\g<scheme>***@", text)
+
+
+def redact_url(text: str) -> str:
+    """The URL with its user name and password replaced by ***, for messages."""
+    parts = urlsplit(text.strip())
+    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
+
+
+def _check_url_credentials(src: _Source, problems: list[Problem]) -> None:
+    """Every URL anywhere in the file: no user name or password (they would be stored, logged and shown)."""
+    def walk(value: Any, path: tuple) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, path + (i,))
+        elif url_has_credentials(value):
+            problems.append(src.problem(path, f"URL 含用户名或密码 / the URL carries a user name or password: "
+                                        f"{redact_url(value)}",
+                                        "remove 'user:token@' from the URL and put the token in the environment "
+                                        "variable named by platforms.<platform>.token_env (e.g. export "
+                                        "GITHUB_TOKEN=...); nothing in a file may hold a credential"))
+
+    walk(src.data, ())
+
+
 def _check_organisations(cfg: OrganisationsFile, src: _Source, problems: list[Problem]) -> None:
     free = {d.lower() for d in cfg.free_mail_domains}
     owner: dict[str, str] = {}
@@ -733,6 +845,9 @@ def check_config(directory: str | Path, env: dict[str, str] | None = None) -> tu
     identities = _validate(sources["identities"], IdentitiesFile, problems) if sources["identities"] else IdentitiesFile()
     awards = _validate(sources["awards"], AwardRuleSet, problems) if sources["awards"] else None
 
+    for source in sources.values():
+        if source is not None:
+            _check_url_credentials(source, problems)
     if communities is not None:
         _check_communities(communities, sources["communities"], problems, env)
     if organisations is not None and sources["organisations"]:
@@ -742,6 +857,8 @@ def check_config(directory: str | Path, env: dict[str, str] | None = None) -> tu
     if awards is not None:
         check_award_rules(awards, sources["awards"], problems)
     model_files = _check_models(directory, problems)
+    problems = [Problem(p.file, p.key, redact_credentials(p.message), p.fix, p.severity, p.line) if "@" in p.message
+                else p for p in problems]  # a message quoting a configured URL never shows its credentials
 
     if any(p.severity == "error" for p in problems) or communities is None:
         return None, problems

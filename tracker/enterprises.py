@@ -23,7 +23,9 @@ def list_enterprises(session: Session, actor: Actor) -> list[dict]:
 
 
 def get_enterprise(session: Session, actor: Actor, uscc: str) -> Enterprise:
-    enterprise = session.scalar(select(Enterprise).where(Enterprise.uscc == uscc.strip().upper()))
+    from tracker.ledger.identifiers import normalise_code
+
+    enterprise = session.scalar(select(Enterprise).where(Enterprise.uscc == normalise_code(uscc)))
     if enterprise is None:
         # an enterprise user learns nothing about other codes: the same refusal whether or not it exists
         if actor.role == "enterprise":

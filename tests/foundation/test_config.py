@@ -145,7 +145,7 @@ def test_organisation_url_is_not_a_repository():
 
 def test_a_model_naming_an_unknown_signal_fails_config_check(tmp_path, capsys):
     shutil.copytree(ROOT / "config", tmp_path / "config")
-    model = (tmp_path / "config" / "models" / "criticality-legacy.yaml").read_text(encoding="utf-8")
+    model = (ROOT / "tracker" / "scoring" / "presets" / "criticality-legacy.yaml").read_text(encoding="utf-8")
     (tmp_path / "config" / "models" / "criticality-legacy.yaml").write_text(
         model.replace("- name: created_since", "- name: created_sinse", 1), encoding="utf-8")
     assert main(["--config", str(tmp_path / "config"), "config", "check", "--json"]) == 1

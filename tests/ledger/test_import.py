@@ -100,7 +100,7 @@ def bad_file_rows() -> tuple[list[dict], dict[int, set[tuple[str, str]]]]:
     bad("企业名称", "enterprise_name.missing", 企业名称="")
     bad(U, "uscc.empty", 统一社会信用代码="")
     bad(U, "uscc.wrong_length", 统一社会信用代码="91500000000000019")
-    bad(U, "uscc.lower_case", 统一社会信用代码="91350100m000100y43")
+    bad(U, "uscc.forbidden_letter", 统一社会信用代码="９１３５０１００ＭＯ００１００Ｙ４３")  # NFKC first
     bad(U, "uscc.forbidden_letter", 统一社会信用代码="91350100MO00100Y43")
     bad(U, "uscc.bad_character", 统一社会信用代码="91350100M-00100Y43")
     bad(U, "uscc.bad_authority", 统一社会信用代码="B1350100M000100Y43")

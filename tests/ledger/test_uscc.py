@@ -19,14 +19,16 @@ VALID = "91350100M000100Y43"  # the worked example
     ("91350100M000100Y433", "wrong_length"),
     ("", "empty"),
     (None, "empty"),
-    ("91350100m000100y43", "lower_case"),
+    ("91350100m000100y43", None),                # case-free: upper-cased before the check
     ("91350100MI00100Y43", "forbidden_letter"),  # I
     ("91350100MO00100Y43", "forbidden_letter"),  # O
     ("91350100MS00100Y43", "forbidden_letter"),  # S
     ("91350100MV00100Y43", "forbidden_letter"),  # V
     ("91350100MZ00100Y43", "forbidden_letter"),  # Z
     ("91350100M-00100Y43", "bad_character"),
-    ("９1350100M000100Y43", "bad_character"),     # a full-width digit
+    ("９1350100M000100Y43", None),               # a full-width digit: NFKC
+    ("91350100M000\u200b100Y43", None),          # a zero-width space from copy-paste
+    ("91350100M-00100Y43\u00d7", "wrong_length"),
     ("B1350100M000100Y43", "bad_authority"),
     ("913501A0M000100Y43", "bad_region"),
 ])
@@ -35,6 +37,12 @@ def test_code_check(code, error):
     assert result.code == error
     if error:
         assert " / " in result.message and result.fix  # Chinese / English, with a fix
+
+
+@pytest.mark.parametrize("written", [f"  {VALID} ", VALID.lower(), "９1350100M000100Y43", "91350100M000\u200b100Y43",
+                                     "\uff19\uff11350100M000100Y43"])
+def test_a_code_is_stored_in_one_spelling(written):
+    assert check_uscc(written).value == VALID
 
 
 def test_wrong_check_character_says_which_is_expected():

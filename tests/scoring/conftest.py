@@ -10,7 +10,7 @@ import pytest
 from tracker.scoring import ScoringModel, load_model
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIG_DIR = REPO / "config" / "models"
+CONFIG_DIR = REPO / "tracker" / "scoring" / "presets"  # the presets ship with the package (issue 14)
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PRESETS = ["criticality-legacy", "criticality-pike", "compass-activity", "mantianxing"]
 

@@ -27,18 +27,38 @@ def _actor(ctx: typer.Context, session):
     return resolve_actor(session, state(ctx).user)
 
 
+def _limits(ctx: typer.Context, rules_file: Optional[Path]):
+    """The import limits of the rule-set file (`limits:`), or the defaults when there is no such file."""
+    from tracker.config import ImportLimits
+    from tracker.ledger.rules import load_rule_set
+
+    path = rules_file or state(ctx).config_dir / "awards.yaml"
+    return load_rule_set(path).limits if path.is_file() else ImportLimits()
+
+
+def _checked_output(path: Path, suffixes: tuple[str, ...], what: str) -> Path:
+    """The output path, refused (exit 1, nothing written) before any work when it cannot be written."""
+    from tracker.spreadsheet import OutputPathError, check_output_path
+
+    try:
+        return check_output_path(path, suffixes, what)
+    except OutputPathError as exc:
+        fail(str(exc))
+
+
 # --- certs ------------------------------------------------------------------------------------------------------------
 
 
 @certs_app.command("template")
 def certs_template(file: Path = typer.Argument(..., help="FILE.xlsx or FILE.csv")) -> None:
     """生成导入模板 / write the import template (.xlsx with drop-downs and notes, or .csv)."""
-    from tracker.ledger.template import write_template
+    from tracker.ledger.template import TEMPLATE_SUFFIXES, write_template
 
+    _checked_output(file, TEMPLATE_SUFFIXES, "模板文件 / template file")
     try:
         write_template(file)
-    except ValueError as exc:
-        fail(str(exc))
+    except OSError as exc:
+        fail(f"模板无法写入 / cannot write the template {file}: {exc.strerror or exc}")
     typer.echo(f"已生成模板 / template written: {file}")
 
 
@@ -48,6 +68,8 @@ def certs_import(
     file: Path = typer.Argument(..., help="CSV (UTF-8 or GBK) or XLSX"),
     dry_run: bool = typer.Option(False, "--dry-run", help="只检查，不写入 / check only, write nothing"),
     report: Optional[Path] = typer.Option(None, "--report", help="把问题写入文件 / write the problems to FILE.xlsx|.csv"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX 工作表名 / the sheet to read (default: the active "
+                                                               "visible sheet)"),
     recompute: bool = typer.Option(True, "--recompute/--no-recompute",
                                    help="导入后按 awards.yaml 重新核算奖励 / recompute awards after the import"),
     rules_file: Optional[Path] = RULES_OPTION,
@@ -55,21 +77,31 @@ def certs_import(
 ) -> None:
     """导入证书 / import certificates: every row checked; any error and nothing is written."""
     from tracker.ledger.importer import import_certificates
-    from tracker.ledger.report import write_report
+    from tracker.ledger.report import REPORT_SUFFIXES, write_report
 
+    if report is not None:  # checked before anything is read or written
+        report = _checked_output(report, REPORT_SUFFIXES, "报告文件 / report file")
+    limits = _limits(ctx, rules_file)
+    rules = _rules(ctx, rules_file) if recompute and not dry_run else None
     recomputed = None
     with open_session(ctx) as session:
         actor = _actor(ctx, session)
-        result = import_certificates(session, actor, file, dry_run=dry_run)
-        if result.written and recompute:
+        result = import_certificates(session, actor, file, dry_run=dry_run, limits=limits, sheet=sheet)
+        if result.written and rules is not None:
             from tracker.ledger.awards import recompute_awards
 
-            recomputed = recompute_awards(session, actor, _rules(ctx, rules_file))
-    if report is not None:
-        write_report(result, report)
+            recomputed = recompute_awards(session, actor, rules)
+        if report is not None:  # before the commit: a report that cannot be written imports nothing
+            try:
+                write_report(result, report)
+            except OSError as exc:
+                fail(f"报告无法写入，未导入任何数据 / cannot write the report {report}: {exc.strerror or exc}; "
+                     "nothing imported")
     if as_json:
         emit_json(result.as_dict() | ({"recompute": recomputed.as_dict()} if recomputed else {}))
     else:
+        if result.sheet:
+            typer.echo(f"读取工作表 / sheet read: {result.sheet}")
         for issue in result.issues:
             typer.echo(issue.render(), err=issue.severity == "error")
         typer.echo(result.headline(), err=not result.ok)
@@ -79,6 +111,27 @@ def certs_import(
             typer.echo(f"问题清单 / report: {report}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+@certs_app.command("export")
+def certs_export(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="FILE.xlsx or FILE.csv"),
+    enterprise: Optional[str] = typer.Option(None, "--enterprise", help="统一社会信用代码 / USCC"),
+) -> None:
+    """导出证书（导入格式） / export certificates in the import layout: importing the file again changes nothing."""
+    from tracker.enterprises import NotFound
+    from tracker.ledger.export import CERTIFICATE_SUFFIXES, export_certificates
+
+    _checked_output(file, CERTIFICATE_SUFFIXES, "导出文件 / export file")
+    with open_session(ctx) as session:
+        try:
+            result = export_certificates(session, _actor(ctx, session), file, enterprise)
+        except NotFound as exc:
+            fail(str(exc))
+        except OSError as exc:
+            fail(f"无法写入 / cannot write {file}: {exc.strerror or exc}")
+    typer.echo(f"已导出 / exported {result['rows']} 张证书 certificates -> {file}")
 
 
 @certs_app.command("list")
@@ -161,7 +214,7 @@ def certs_revoke(
     if as_json:
         emit_json(result)
         return
-    typer.echo(f"已撤销 / revoked {cert_no}; 奖励 award: {result['award_status'] or '—'} {result['amount']:,} 元"
+    typer.echo(f"已撤销 / revoked {result['cert_no']}; 奖励 award: {result['award_status'] or '—'} {result['amount']:,} 元"
                + (f"; {result.get('reason')}" if result.get("reason") else ""))
 
 
@@ -262,10 +315,9 @@ def awards_export(
 ) -> None:
     """导出公示名单或企业对账单 / export the 公示 list (approved and paid) or an enterprise's statement."""
     from tracker.enterprises import NotFound
-    from tracker.ledger.export import PUBLISHED, export_public_list, export_statement
+    from tracker.ledger.export import EXPORT_SUFFIXES, PUBLISHED, export_public_list, export_statement
 
-    if file.suffix.lower() != ".xlsx":
-        raise typer.BadParameter("the export is an .xlsx file", param_hint="FILE")
+    _checked_output(file, EXPORT_SUFFIXES, "导出文件 / export file")
     rules = _rules(ctx, rules_file)
     with open_session(ctx) as session:
         actor = _actor(ctx, session)
@@ -284,3 +336,5 @@ def awards_export(
                            f"合计 {result['total']:,} 元 -> {file}")
         except NotFound as exc:
             fail(str(exc))
+        except OSError as exc:
+            fail(f"无法写入 / cannot write {file}: {exc.strerror or exc}")

@@ -22,6 +22,7 @@ from tracker.access import Actor, require_enterprise, require_role
 from tracker.config import AwardRuleSet
 from tracker.enterprises import NotFound, get_enterprise
 from tracker.ledger.auditing import record_created
+from tracker.ledger.identifiers import normalise_code
 from tracker.ledger.allocation import COUNTING, AwardState, allocate, next_product_amount, revoked_state
 from tracker.ledger.rules import CertificateFacts, scope_bucket, yuan
 from tracker.models import Award, Certificate, Enterprise, Product, utcnow
@@ -292,7 +293,7 @@ def approve_awards(session: Session, actor: Actor, rules: AwardRuleSet, *, uscc:
     attempt = attempt or uuid.uuid4().hex
     target_cert: Certificate | None = None
     if cert_no is not None:
-        target_cert = session.scalar(select(Certificate).where(Certificate.cert_no == cert_no))
+        target_cert = session.scalar(select(Certificate).where(Certificate.cert_no == normalise_code(cert_no)))
         if target_cert is None:
             raise NotFound(f"没有证书 {cert_no} / no certificate {cert_no}")
         ids = [session.get(Product, target_cert.product_id).enterprise_id]
@@ -385,7 +386,7 @@ def _assert_ceiling(rules: AwardRuleSet, ledger: _EnterpriseLedger) -> None:
 
 
 def _certificate_for_change(session: Session, cert_no: str) -> tuple[Certificate, Product]:
-    cert = session.scalar(select(Certificate).where(Certificate.cert_no == cert_no))
+    cert = session.scalar(select(Certificate).where(Certificate.cert_no == normalise_code(cert_no)))
     if cert is None:
         raise NotFound(f"没有证书 {cert_no} / no certificate {cert_no}")
     product = session.get(Product, cert.product_id)
@@ -407,7 +408,7 @@ def pay_award(session: Session, actor: Actor, cert_no: str, *, paid_at: dt.datet
     before = audit.row_dict(award)
     award.status, award.paid_at = "paid", paid_at or utcnow()
     session.flush()
-    audit.record(session, actor, "award.pay", "award", cert_no, before, audit.row_dict(award))
+    audit.record(session, actor, "award.pay", "award", cert.cert_no, before, audit.row_dict(award))
     return audit.row_dict(award)
 
 
@@ -422,6 +423,7 @@ def revoke_certificate(session: Session, actor: Actor, cert_no: str, reason: str
     if not reason or not reason.strip():
         raise AwardError("撤销须写明原因 / give a reason with --reason")
     cert, product = _certificate_for_change(session, cert_no)
+    cert_no = cert.cert_no  # as stored: the argument may be a full-width or lower-case twin
     if cert.status == "revoked":
         raise AwardError(f"证书 {cert_no} 已于 {cert.revoked_at:%Y-%m-%d} 撤销 / already revoked")
     before = audit.row_dict(cert)

@@ -8,7 +8,6 @@ transaction; importing the same file again finds every certificate unchanged and
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,11 +24,14 @@ from tracker.ledger.auditing import record_created
 from tracker.ledger.columns import (
     COLUMN_BY_KEY, COLUMNS, CHONGQING_DISTRICTS, HEADER_LOOKUP, ISSUER_BY_CERT_TYPE, STATUS_ZH, CellError, clean_name,
     header_key, name_key, normalise_product_name, parse_date, parse_product_type, parse_status, parse_yes_no, text_of)
-from tracker.ledger.reading import FileUnreadable, Sheet, read_sheet
+from tracker.config import ImportLimits
+from tracker.ledger.identifiers import normalise_code
+from tracker.ledger.reading import FileUnreadable, Sheet, file_sha256, open_sheet
 from tracker.ledger.report import ImportIssue, ImportReport
 from tracker.ledger.uscc import check_uscc, is_chongqing
 from tracker.ledger.versions import VersionError, normalise_os_version, old_version_after_cutoff
 from tracker.models import Certificate, Enterprise, Product
+from tracker.spreadsheet import looks_like_formula
 
 MAX_LENGTH = {"enterprise_name": 200, "district": 50, "product_name": 300, "cert_no": 100, "cert_type": 200,
               "issuer": 200, "derived_from": 100}
@@ -41,7 +43,7 @@ _COMPARED = (("uscc", "企业（统一社会信用代码）"), ("product_name", 
              ("status", "状态"), ("derived_from", "继承自"))
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """One data row: the cells as written and the values that parsed."""
 
@@ -137,6 +139,11 @@ def _checked_text(out: _Collector, row: Row, key: str, text: str) -> str | None:
         out.add(row, key, f"{key}.control_character", "含换行或控制字符 / contains a line break or control character",
                 "删去格内的换行 / remove the line break inside the cell")
         return None
+    if looks_like_formula(text):
+        out.add(row, key, f"{key}.formula_like", "以 = + - @ 开头，像电子表格公式；按文本保存，导出时也只作文本 / starts "
+                "like a spreadsheet formula: stored as text and exported as text, never run",
+                "核对是否确为证书上的写法；若无误可忽略 / check it is written so on the certificate; if so, ignore this",
+                "warning")
     return text
 
 
@@ -191,7 +198,7 @@ def _parse_row(out: _Collector, number: int, cells: list[Any], columns: dict[int
     else:
         cert_no = _required_text(out, row, "cert_no")
         if cert_no is not None:
-            v["cert_no"] = cert_no
+            v["cert_no"] = normalise_code(cert_no)  # a full-width or lower-case twin is the same certificate
 
     cert_type = _required_text(out, row, "cert_type")
     if cert_type is not None:
@@ -250,6 +257,7 @@ def _parse_row(out: _Collector, number: int, cells: list[Any], columns: dict[int
     if derived:
         derived = _checked_text(out, row, "derived_from", derived)
         if derived is not None:
+            derived = normalise_code(derived)
             if "cert_no" in v and derived == v["cert_no"]:
                 out.add(row, "derived_from", "derived_from.self", "证书不能继承自自身 / a certificate cannot derive "
                         "from itself", "填写被继承的证书编号，首次认证留空 / give the source certificate, or leave "
@@ -545,28 +553,34 @@ def _apply(session: Session, actor: Actor, plan: _Plan, report: ImportReport, fi
 
 
 def import_certificates(session: Session, actor: Actor, path: str | Path, *, dry_run: bool = False,
-                        today: dt.date | None = None) -> ImportReport:
+                        today: dt.date | None = None, limits: ImportLimits | None = None,
+                        sheet: str | None = None) -> ImportReport:
     """Check every row of a CSV/XLSX file and, when there is no error and not a dry run, write it in `session`.
 
     Nothing is written when any row has an error; the report lists each problem with its Excel row number, the column
-    as written, the value and the fix. Administrators only. The caller commits.
+    as written, the value and the fix. A file over `limits` is refused before its rows are read; rows are parsed as
+    they are read. `sheet` names the XLSX sheet (default: the active visible one). Administrators only. The caller
+    commits.
     """
     require_role(actor, "admin", action="import certificates")
     path = Path(path)
     report = ImportReport(file=path.name, dry_run=dry_run)
-    try:
-        sheet = read_sheet(path)
-    except FileUnreadable as exc:
-        report.issues.append(ImportIssue(1, "", "", "file.unreadable", str(exc),
-                                         "用 mtx certs template 生成模板后填写 / start from mtx certs template"))
-        return report
-    report.encoding, report.sheet, report.rows = sheet.encoding, sheet.sheet, len(sheet.rows)
-    columns, written_headers = _map_headers(sheet, report)
-    if report.errors:
-        return report
-    out = _Collector(report, written_headers)
     today = today or dt.date.today()
-    rows = [_parse_row(out, number, cells, columns, sheet.numeric_cells, today) for number, cells in sheet.rows]
+    try:
+        with open_sheet(path, limits, sheet) as opened:
+            report.encoding, report.sheet = opened.encoding, opened.sheet
+            columns, written_headers = _map_headers(opened, report)
+            if report.errors:
+                return report
+            out = _Collector(report, written_headers)
+            rows = []
+            for number, cells in opened.rows:
+                rows.append(_parse_row(out, number, cells, columns, opened.numeric_cells, today))
+    except FileUnreadable as exc:
+        report.issues = [i for i in report.issues if i.row == 1]  # a half-read file reports only why it stopped
+        report.issues.append(ImportIssue(1, "", "", exc.code, str(exc), exc.fix))
+        return report
+    report.rows = len(rows)
     if not rows:
         out.add(2, "cert_no", "file.no_rows", "文件没有数据行 / the file has no data rows",
                 "从第 2 行起每行填写一张证书 / add one certificate per row from row 2")
@@ -583,6 +597,6 @@ def import_certificates(session: Session, actor: Actor, path: str | Path, *, dry
     report.recertifications = plan.recertifications
     if dry_run or not plan.new_certificates and not plan.enterprise_updates:
         return report
-    _apply(session, actor, plan, report, hashlib.sha256(path.read_bytes()).hexdigest())
+    _apply(session, actor, plan, report, file_sha256(path))
     report.written = True
     return report

@@ -1,7 +1,6 @@
 """Problems found in an imported file, as the sender can act on them: row (Excel numbering), column, value, fix."""
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -91,30 +90,36 @@ def _report_rows(report: ImportReport):
                i.fix)
 
 
-def write_report(report: ImportReport, path: str | Path) -> Path:
-    """The issues as a file for the sender: .xlsx, or .csv (UTF-8 with BOM, so Excel shows the Chinese)."""
-    path = Path(path)
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
+REPORT_SUFFIXES = (".xlsx", ".csv")
 
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "导入问题"
-        ws.append(REPORT_HEADERS)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in _report_rows(report):
-            ws.append(row)
-        for letter, width in zip("ABCDEFG", (8, 18, 28, 12, 30, 70, 70)):
-            ws.column_dimensions[letter].width = width
-        ws.freeze_panes = "A2"
-        wb.save(path)
-    elif path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(REPORT_HEADERS)
-            writer.writerows(_report_rows(report))
-    else:
-        raise ValueError(f"报告文件须为 .xlsx 或 .csv / the report file must end in .xlsx or .csv: {path}")
+
+def write_report(report: ImportReport, path: str | Path) -> Path:
+    """The issues as a file for the sender: .xlsx, or .csv (UTF-8 with BOM, so Excel shows the Chinese).
+
+    Values are written as text, never as formulas (an imported name may start with '='); the file appears whole or
+    not at all.
+    """
+    from tracker.spreadsheet import append_row, atomic_output, check_output_path, write_csv_rows
+
+    path = check_output_path(path, REPORT_SUFFIXES, "报告文件 / report file")
+    with atomic_output(path) as temporary:
+        if path.suffix.lower() == ".xlsx":
+            from openpyxl import Workbook
+            from openpyxl.styles import Font
+
+            wb = Workbook()
+            ws = wb.active
+            ws.title = "导入问题"
+            append_row(ws, REPORT_HEADERS)
+            for cell in ws[1]:
+                cell.font = Font(bold=True)
+            for row in _report_rows(report):
+                append_row(ws, row)
+            for letter, width in zip("ABCDEFG", (8, 18, 28, 12, 30, 70, 70)):
+                ws.column_dimensions[letter].width = width
+            ws.freeze_panes = "A2"
+            wb.save(temporary)
+        else:
+            with temporary.open("w", encoding="utf-8-sig", newline="") as fh:
+                write_csv_rows(fh, [REPORT_HEADERS, *_report_rows(report)])
     return path

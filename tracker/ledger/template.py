@@ -1,11 +1,13 @@
 """The certificate template the programme office fills in: XLSX (text columns, drop-down lists, a notes sheet) or CSV."""
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from tracker.ledger.columns import COLUMNS
 from tracker.models import PRODUCT_TYPES
+from tracker.spreadsheet import append_row, atomic_output, check_output_path, write_csv_rows
+
+TEMPLATE_SUFFIXES = (".xlsx", ".csv")
 
 _TEXT_COLUMNS = {"uscc", "cert_no", "derived_from", "os_version"}  # never let Excel turn these into numbers
 _CHOICES = {"product_type": PRODUCT_TYPES, "status": ("有效", "已撤销"), "first_version": ("是", "否"),
@@ -14,15 +16,17 @@ _CHOICES = {"product_type": PRODUCT_TYPES, "status": ("有效", "已撤销"), "f
 
 def write_template(path: str | Path, rows: int = 1000) -> Path:
     """Write an empty template; the header row is row 1, data from row 2. Example values go on the notes sheet."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            csv.writer(fh).writerow([c.zh for c in COLUMNS])
-        return path
-    if suffix != ".xlsx":
-        raise ValueError(f"模板须为 .xlsx 或 .csv / the template must end in .xlsx or .csv: {path}")
+    path = check_output_path(path, TEMPLATE_SUFFIXES, "模板文件 / template file")
+    with atomic_output(path) as temporary:
+        if path.suffix.lower() == ".csv":
+            with temporary.open("w", encoding="utf-8-sig", newline="") as fh:
+                write_csv_rows(fh, [[c.zh for c in COLUMNS]])
+        else:
+            _write_xlsx_template(temporary, rows)
+    return path
 
+
+def _write_xlsx_template(path: Path, rows: int) -> None:
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
@@ -32,7 +36,7 @@ def write_template(path: str | Path, rows: int = 1000) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "证书"
-    ws.append([c.zh for c in COLUMNS])
+    append_row(ws, [c.zh for c in COLUMNS])
     required_fill = PatternFill("solid", fgColor="FCE4D6")
     for index, column in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=index)
@@ -58,11 +62,11 @@ def write_template(path: str | Path, rows: int = 1000) -> Path:
     ws.freeze_panes = "A2"
 
     notes = wb.create_sheet("填写说明")
-    notes.append(["列名", "英文列名", "必填", "说明", "示例"])
+    append_row(notes, ["列名", "英文列名", "必填", "说明", "示例"])
     for cell in notes[1]:
         cell.font = Font(bold=True)
     for column in COLUMNS:
-        notes.append([column.zh, column.key, "是" if column.required else "否", column.help_zh, column.example])
+        append_row(notes, [column.zh, column.key, "是" if column.required else "否", column.help_zh, column.example])
     notes.append([])
     for line in ("每行一张证书；第 1 行为表头，数据从第 2 行开始。列的顺序可以调整，英文列名同样可用。",
                  "统一社会信用代码、证书编号请保持「文本」格式，否则 Excel 会把长数字改掉。",
@@ -70,8 +74,7 @@ def write_template(path: str | Path, rows: int = 1000) -> Path:
                  "系列或继承证书在「继承自」填写被继承证书的编号。",
                  "示例中的企业和代码均为虚构。",
                  "导入：mtx certs import 文件.xlsx --dry-run 先检查，无误后去掉 --dry-run 正式导入。"):
-        notes.append([line])
+        append_row(notes, [line])
     for letter, width in zip("ABCDE", (18, 26, 6, 60, 34)):
         notes.column_dimensions[letter].width = width
     wb.save(path)
-    return path

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tracker.ledger.identifiers import normalise_code
+
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # no I, O, S, V, Z
 VALUES = {c: i for i, c in enumerate(CHARSET)}
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -24,7 +26,7 @@ class UsccCheck:
     """The outcome of checking one code. `ok` is False when `code` is set; warnings never make a code invalid."""
 
     value: str
-    code: str | None = None  # stable error code: empty, wrong_length, lower_case, forbidden_letter, bad_character, ...
+    code: str | None = None  # stable error code: empty, wrong_length, forbidden_letter, bad_character, ...
     message: str = ""  # Chinese / English
     fix: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
@@ -56,9 +58,10 @@ def organisation_check_character(body8: str) -> str | None:
 
 
 def check_uscc(value: str | None) -> UsccCheck:
-    """Check a 统一社会信用代码 as written (leading/trailing spaces are ignored, nothing else is forgiven)."""
+    """Check a 统一社会信用代码 as written, after `normalise_code` (full-width forms, zero-width characters, spaces
+    and lower case are forgiven: the code is case-free), nothing else."""
     raw = "" if value is None else str(value)
-    code = raw.strip()
+    code = normalise_code(raw)
     if not code:
         return UsccCheck(raw, "empty", "统一社会信用代码为空 / the code is empty",
                          "填写 18 位统一社会信用代码 / enter the 18-character code, e.g. 91350100M000100Y43")
@@ -66,9 +69,6 @@ def check_uscc(value: str | None) -> UsccCheck:
         return UsccCheck(raw, "wrong_length", f"代码应为 18 位，实为 {len(code)} 位 / the code has {len(code)} "
                          "characters, it needs 18", "核对营业执照上的代码，补全或删去多余字符 / copy the code from the "
                          "business licence; check for missing or extra characters")
-    if code != code.upper():
-        return UsccCheck(raw, "lower_case", "代码含小写字母 / the code contains lower-case letters",
-                         f"改为大写 / write it in upper case: {code.upper()}")
     forbidden = sorted({c for c in code if c in FORBIDDEN})
     if forbidden:
         letters = "、".join(forbidden)

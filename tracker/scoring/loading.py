@@ -1,7 +1,9 @@
-"""Find and load a scoring model by name (from the models directory) or by file path.
+"""Find and load a scoring model by name (the models directory, then the presets) or by file path.
 
 A reference ending in ``.yaml``/``.yml`` or containing a path separator is a file; anything
-else is a model name looked up as ``<config_dir>/<name>.yaml``. Validation errors are turned
+else is a model name looked up as ``<config_dir>/<name>.yaml``, then among the presets shipped
+with the package (``tracker/scoring/presets``), so ``--model criticality-legacy`` works from any
+directory and a file in ``config/models/`` adds a model or overrides a preset. Validation errors are turned
 into ``Problem``s whose key paths use signal and group *names*, not list indices, so the
 message points at the line an evaluator would look for.
 """
@@ -18,6 +20,7 @@ from tracker.scoring.model import ScoringModel
 from tracker.scoring.problems import ModelError, Problem
 
 MODEL_SUFFIXES = (".yaml", ".yml")
+PRESETS_DIR = Path(__file__).resolve().parent / "presets"  # package data: found wherever mtx runs
 
 _FIXES = {
     "missing": "add this key (see docs/scoring.md for the model format)",
@@ -40,6 +43,11 @@ def models_dir_names(config_dir: Path) -> list[str]:
     return sorted(p.stem for p in config_dir.iterdir() if p.suffix in MODEL_SUFFIXES)
 
 
+def available_model_names(config_dir: Path) -> list[str]:
+    """Every model name ``--model`` accepts: the presets and those in ``config_dir``, sorted."""
+    return sorted(set(models_dir_names(PRESETS_DIR)) | set(models_dir_names(config_dir)))
+
+
 def resolve_model_path(reference: str, config_dir: Path) -> Path:
     """Turn ``NAME`` or ``FILE.yaml`` into an existing path, or raise ``ModelError``."""
     looks_like_file = reference.endswith(MODEL_SUFFIXES) or "/" in reference or "\\" in reference
@@ -48,11 +56,12 @@ def resolve_model_path(reference: str, config_dir: Path) -> Path:
         if not path.is_file():
             raise ModelError.single(path, "", "model file not found", "check the path, or pass a model name")
         return path
-    for suffix in MODEL_SUFFIXES:
-        path = config_dir / f"{reference}{suffix}"
-        if path.is_file():
-            return path
-    available = ", ".join(models_dir_names(config_dir)) or "none"
+    for directory in (config_dir, PRESETS_DIR):  # the configuration's own file overrides a preset of that name
+        for suffix in MODEL_SUFFIXES:
+            path = directory / f"{reference}{suffix}"
+            if path.is_file():
+                return path
+    available = ", ".join(available_model_names(config_dir)) or "none"
     raise ModelError.single(
         config_dir, "", f"unknown model '{reference}'",
         f"use one of: {available}; or pass a path to a model .yaml file",
@@ -85,9 +94,14 @@ def problems_from_validation(path: Path, data: Any, error: ValidationError) -> l
 
 
 def read_model_data(path: Path) -> Any:
-    """Parse the YAML, raising ``ModelError`` with the line of a syntax error."""
+    """Parse the YAML (alias bombs refused), raising ``ModelError`` with the line of a syntax error."""
+    from tracker.config import YamlTooLarge, load_yaml
+
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))[0]
+    except YamlTooLarge as exc:
+        raise ModelError.single(path, "", f"file refused: {exc}", "write the entries out instead of anchors and "
+                                "aliases that expand into each other") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else ""
@@ -111,5 +125,5 @@ def load_model_file(path: Path) -> ScoringModel:
 
 
 def load_model(reference: str, config_dir: Path) -> ScoringModel:
-    """Load a model by name (``config_dir/<name>.yaml``) or by file path."""
+    """Load a model by name (``config_dir/<name>.yaml``, else the preset of that name) or by file path."""
     return load_model_file(resolve_model_path(reference, config_dir))

@@ -5,7 +5,7 @@ people works over identities, not commits. Existing commits are backfilled; acco
 bots in `platform_bot` (their `is_bot` becomes the resolved person's flag).
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import tracker.models
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
