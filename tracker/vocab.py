@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from common.vocabulary import ISSUE_STATES, PULL_STATES, REPO_STATES, STREAMS, Term, Vocabulary
 
-__all__ = ["AWARD_STATUSES", "CERT_STATUSES", "CORRECTION_KINDS", "FOCUS_FIELDS", "ISSUE_STATES", "NOT_COMPUTED",
+__all__ = ["AWARD_STATUSES", "CERT_STATUSES", "COUNTING_AWARD_LABEL", "COUNTING_AWARD_STATUSES",
+           "DECIDED_AWARD_STATUSES", "FROZEN_AWARD_STATUSES", "CORRECTION_KINDS", "FOCUS_FIELDS", "ISSUE_STATES", "NOT_COMPUTED",
            "ORGANISATION_KINDS", "PRODUCT_TYPES", "PULL_STATES", "REPO_STATES", "RESULT_STATUSES", "ROLES",
            "ROUND_STATUSES", "RUN_STATUSES", "SCORE_STATUSES", "STREAMS", "Term", "Vocabulary"]
 
@@ -97,6 +98,10 @@ AWARD_STATUSES = Vocabulary(
     shown=(Term("not_computed", "未核算", "not computed"),),  # a certificate with no award row yet
 )
 NOT_COMPUTED = "not_computed"
+COUNTING_AWARD_STATUSES = AWARD_STATUSES.with_flag(COUNTS)  # computed, approved, paid
+DECIDED_AWARD_STATUSES = AWARD_STATUSES.with_flag(DECIDED)  # approved, paid
+FROZEN_AWARD_STATUSES = AWARD_STATUSES.with_flag(FROZEN)  # approved, paid, to_recover, released
+COUNTING_AWARD_LABEL = "+".join(AWARD_STATUSES.zh(s) for s in COUNTING_AWARD_STATUSES)  # 已核算+已批准+已拨付
 
 # --- evaluation -------------------------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Hashable
 from tracker.config import AwardRuleSet, ConfigError, Problem, _read_yaml, _validate, check_award_rules
 from tracker.ledger.columns import name_key
 from tracker.ledger.versions import version_key
+from tracker.formatting import yuan
 
 
 def load_rule_set(path: str | Path) -> AwardRuleSet:
@@ -31,10 +32,6 @@ def load_rule_set(path: str | Path) -> AwardRuleSet:
 
 def rules_from_config(config_dir: str | Path) -> AwardRuleSet:
     return load_rule_set(Path(config_dir) / "awards.yaml")
-
-
-def yuan(amount: int) -> str:
-    return f"{amount:,} 元"
 
 
 def ceiling_text(rules: AwardRuleSet) -> str:
