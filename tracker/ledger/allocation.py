@@ -47,7 +47,7 @@ def revoked_state(previous: AwardState) -> AwardState:
                           f"证书已撤销，已拨付的 {yuan(previous.amount)} 奖励待追回")
     if previous.status in ("computed", "approved") and previous.amount > 0:
         return AwardState(previous.amount, "released", "released_revoked",
-                          f"证书已撤销，未支付的 {yuan(previous.amount)} 奖励已释放，不再计入上限")
+                          f"证书已撤销，未拨付的 {yuan(previous.amount)} 奖励已释放，不再计入上限")
     if previous.status in ("computed",):
         return AwardState(0, "computed", "cert_revoked", "证书已撤销，不予奖励")
     return previous

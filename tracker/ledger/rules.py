@@ -56,9 +56,9 @@ def last_award_text(rules: AwardRuleSet) -> str:
     if rules.last_award == "partial":
         rest = cap - whole
         parts = " + ".join([f"{per // 10000:g}"] * (cap // per) + ([f"{rest / 10000:g}"] if rest else []))
-        return f"末笔按剩余额度部分发放（{parts} = {cap / 10000:g} 万元）"
+        return f"末笔按剩余额度部分发放（{parts} = {cap / 10000:g}万元）"
     parts = " + ".join([f"{per // 10000:g}"] * (cap // per)) or "0"
-    return f"只发整笔，剩余额度不足一笔不发（{parts} = {whole / 10000:g} 万元）"
+    return f"只发整笔，剩余额度不足一笔不发（{parts} = {whole / 10000:g}万元）"
 
 
 def effective_window(rules: AwardRuleSet):
