@@ -19,9 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from collector.addresses import api_root, api_url_problem, normalise_path, normalise_text, path_problem
 from common.redaction import redact_text, redact_url
+from tracker.vocab import FOCUS_FIELDS
 
 PlatformName = Literal["github", "gitee", "gitcode", "gitlab", "git"]
-FocusField = Literal["automotive", "smart-terminal", "education", "other"]
+FocusField = Literal[FOCUS_FIELDS.values]  # type: ignore[valid-type]  # tracker.vocab
 
 DEFAULT_API_URLS: dict[str, str] = {
     "github": "https://api.github.com",
