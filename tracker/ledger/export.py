@@ -107,11 +107,13 @@ def export_statement(session: Session, actor: Actor, rules: AwardRuleSet, uscc: 
     """对账单 for one enterprise: its balance and every certificate with amount, status and the reason in Chinese."""
     check_export_path(path)
     balance = enterprise_balance(session, actor, uscc, rules, as_of=as_of)
-    unit = "元" if balance["ceiling_unit"] == "yuan" else "个产品"
+    in_yuan = balance["ceiling_unit"] == "yuan"
+    unit = "元" if in_yuan else "个产品"
+    ceiling = yuan(balance["ceiling"]) if in_yuan else f"{balance['ceiling']:,} {unit}"
     wb, ws = _workbook()
     ws.title = "对账单"
     for label, value in (("企业名称", balance["enterprise"]), ("统一社会信用代码", balance["uscc"]),
-                         ("企业上限", f"{balance['ceiling']:,} {unit}（{ceiling_text(rules)}）"),
+                         ("企业上限", f"{ceiling}（{ceiling_text(rules)}）"),
                          ("末笔规则", last_award_text(rules)),
                          (f"计入上限（{COUNTING_AWARD_LABEL}）", balance["awarded"]),
                          (f"其中{AWARD_STATUSES.zh('approved')}", balance["approved"]),
