@@ -22,7 +22,6 @@ Rate limits are undocumented: 403 with limit wording or 429 (+ ``x-ratelimit-*``
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import urllib.parse
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from collector.ratelimit import GiteeRules
 from collector.records import Commit, Contributor, Issue, PullRequest, Record, Release, RepoSnapshot
 from collector.registry import register
 from collector.timeutil import CHINA, from_epoch, iso_z, parse_time
+from common.redaction import RedactingLogFilter
 
 _SECRET_QUERY = {"access_token", "private_token"}
 _TOKEN_EXTENSION = "mtx_access_token"
@@ -65,25 +65,11 @@ GITEE_STYLE = GiteeStyle("gitee", "https://gitee.com/api/v5", True, "", False)
 GITCODE_STYLE = GiteeStyle("gitcode", "https://api.gitcode.com/api/v5", False, "&type=authors", True)
 
 
-class _RedactTokens(logging.Filter):
-    """Masks ``access_token=...`` in records of httpx/httpcore: Gitee echoes the token into its Link headers, and
-    httpcore's DEBUG trace prints response headers verbatim."""
-
-    _PATTERN = re.compile(r"(?i)\b(access_token|private_token)=[^&\s'\">;,]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self._PATTERN.sub(r"\1=***", message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, ()
-        return True
-
-
 def _guard_client_logs() -> None:
     for name in ("httpx", "httpcore", "httpcore.http11", "httpcore.http2", "httpcore.connection", "httpcore.proxy"):
         logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactTokens) for f in logger.filters):
-            logger.addFilter(_RedactTokens())
+        if not any(isinstance(f, RedactingLogFilter) for f in logger.filters):
+            logger.addFilter(RedactingLogFilter())
 
 
 _guard_client_logs()

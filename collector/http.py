@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from collector.errors import (OffHostRedirect, QuotaExhausted, RateLimitDidNotReset, RetriesExhausted, TokenRejected,
                               TransientError)
 from collector.ratelimit import RateLimitRules, Verdict
+from common.redaction import SecretScrubber, redact_url  # noqa: F401  (redact_url: collector.paging imports it here)
 
 log = logging.getLogger("collector.http")
 
@@ -182,22 +183,7 @@ class TokenPool:
 
     def scrub(self, text: str) -> str:
         """Replace any token value in ``text`` (exception texts of client libraries can quote URLs)."""
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
-
-
-_SECRET_PARAMS = re.compile(r"(?i)^(access_token|private_token|token|client_secret)$")
-
-
-def redact_url(url: str) -> str:
-    """The URL with token-bearing query parameters masked (Gitee and GitCode take ``access_token`` in the query)."""
-    parts = urllib.parse.urlsplit(url)
-    if not parts.query:
-        return url
-    query = [(k, "***" if _SECRET_PARAMS.match(k) else v)
-             for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)]
-    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, safe="*")))
+        return SecretScrubber(self.secrets)(text)
 
 
 # -- links ----------------------------------------------------------------------------------------------

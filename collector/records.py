@@ -10,9 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Union
 
-RepoState = Literal["active", "archived", "empty", "moved", "gone"]
-IssueState = Literal["open", "closed"]
-PullState = Literal["open", "closed", "merged"]
+from common.vocabulary import ISSUE_STATES, PULL_STATES, REPO_STATES
+from common.vocabulary import STREAMS as STREAM_VOCABULARY
+
+# the values and labels are defined once, in common.vocabulary (the collector must not import tracker)
+RepoState = Literal[REPO_STATES.values]  # type: ignore[valid-type]
+IssueState = Literal[ISSUE_STATES.values]  # type: ignore[valid-type]
+PullState = Literal[PULL_STATES.values]  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,7 @@ class PullRequest:
 
 Record = Union[RepoSnapshot, Commit, Release, Contributor, Issue, PullRequest]
 
-STREAMS: tuple[str, ...] = ("repo", "commits", "releases", "contributors", "issues", "pulls")
+STREAMS: tuple[str, ...] = STREAM_VOCABULARY.values
 """Every collector offers these streams; ``repo`` first, since it is cheap and says whether the rest make sense."""
 
 RECORD_TYPES: dict[str, type] = {"repo": RepoSnapshot, "commits": Commit, "releases": Release,

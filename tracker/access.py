@@ -13,11 +13,14 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-Role = Literal["admin", "evaluator", "enterprise"]
+from common.bilingual import BilingualError
+from tracker.vocab import ROLES
+
+Role = Literal[ROLES.values]  # type: ignore[valid-type]
 
 
-class AccessDenied(PermissionError):
-    """The actor may not do or see this. The message says who, what, and what role it needs."""
+class AccessDenied(BilingualError, PermissionError):
+    """The actor may not do or see this. `zh` and `en` say who, what, and what role it needs."""
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,8 @@ class Actor:
     enterprise_id: int | None = None
 
     def __post_init__(self) -> None:
-        if self.role not in ("admin", "evaluator", "enterprise"):
-            raise ValueError(f"unknown role {self.role!r}")
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; expected one of {', '.join(ROLES.values)}")
         if (self.role == "enterprise") != (self.enterprise_id is not None):
             raise ValueError("an enterprise actor needs an enterprise, and only an enterprise actor has one")
 
@@ -42,20 +45,20 @@ class Actor:
 
 SYSTEM = Actor("system", "admin")
 
-ROLE_LABELS = {"admin": "管理员", "evaluator": "评审专家", "enterprise": "企业用户"}
+ROLE_LABELS = ROLES.labels()  # role -> Chinese label
 
 
 def require_role(actor: Actor, *roles: Role, action: str = "this action") -> None:
     if actor.role not in roles:
-        needed = " / ".join(f"{ROLE_LABELS[r]} {r}" for r in roles)
-        raise AccessDenied(f"用户 {actor.name}（{ROLE_LABELS[actor.role]}）无权执行此操作 / "
+        needed = " / ".join(f"{ROLES.zh(r)} {r}" for r in roles)
+        raise AccessDenied(f"用户 {actor.name}（{ROLES.zh(actor.role)}）无权执行此操作",
                            f"{actor.name} ({actor.role}) may not do {action}; it needs {needed}")
 
 
 def require_enterprise(actor: Actor, enterprise_id: int, what: str = "this enterprise's data") -> None:
     if not actor.may_see_enterprise(enterprise_id):
-        raise AccessDenied(f"用户 {actor.name} 只能查看本企业的数据 / {actor.name} may only see its own "
-                           f"enterprise's data, not {what}")
+        raise AccessDenied(f"用户 {actor.name} 只能查看本企业的数据",
+                           f"{actor.name} may only see its own enterprise's data, not {what}")
 
 
 def scope_enterprise(stmt, actor: Actor, enterprise_id_column):
@@ -85,15 +88,15 @@ def resolve_actor(session: Session, name: str | None) -> Actor:
 
     name = name or os_login()
     if not username_key(name):
-        raise AccessDenied(f"--as {name!r}: 用户名为空 / the user name is empty; name a user or leave --as out")
+        raise AccessDenied(f"--as {name!r}: 用户名为空", "the user name is empty; name a user or leave --as out")
     user = session.scalar(select(User).where(User.username_key == username_key(name)))
     if user is None:
         return Actor(name, "admin")
     if user.username != name:
         raise AccessDenied(f"--as {name!r} 不是已注册用户，但与已注册用户 {user.username} 只差大小写、空白、全角或不可见字符；"
-                           f"请写 --as {user.username} / {name!r} is not a registered user but matches the registered "
+                           f"请写 --as {user.username}", f"{name!r} is not a registered user but matches the registered "
                            f"user {user.username} once case, spaces, width and invisible characters are ignored: "
                            f"use --as {user.username}")
     if not user.is_active:
-        raise AccessDenied(f"用户 {name} 已停用 / user {name} is disabled; an administrator can re-enable it")
+        raise AccessDenied(f"用户 {name} 已停用", f"user {name} is disabled; an administrator can re-enable it")
     return Actor(user.username, user.role, user.enterprise_id)  # type: ignore[arg-type]

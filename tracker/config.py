@@ -18,9 +18,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from collector.addresses import api_root, api_url_problem, normalise_path, normalise_text, path_problem
+from common.redaction import redact_text, redact_url
+from tracker.vocab import FOCUS_FIELDS
 
 PlatformName = Literal["github", "gitee", "gitcode", "gitlab", "git"]
-FocusField = Literal["automotive", "smart-terminal", "education", "other"]
+FocusField = Literal[FOCUS_FIELDS.values]  # type: ignore[valid-type]  # tracker.vocab
 
 DEFAULT_API_URLS: dict[str, str] = {
     "github": "https://api.github.com",
@@ -676,18 +678,7 @@ def url_has_credentials(text: object) -> bool:
         return False
 
 
-_CREDENTIALS_IN_TEXT = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s'\"]+@")
-
-
-def redact_credentials(text: str) -> str:
-    """Any URL in `text` with its user name and password replaced by *** (messages may quote a configured URL)."""
-    return _CREDENTIALS_IN_TEXT.sub(r"\g<scheme>***@", text)
-
-
-def redact_url(text: str) -> str:
-    """The URL with its user name and password replaced by ***, for messages."""
-    parts = urlsplit(text.strip())
-    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
+redact_credentials = redact_text  # messages may quote a configured URL (common.redaction, the one implementation)
 
 
 def _check_url_credentials(src: _Source, problems: list[Problem]) -> None:

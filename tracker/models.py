@@ -28,6 +28,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from tracker import vocab
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -37,19 +39,22 @@ NAMING_CONVENTION = {
 }
 
 PLATFORMS = ("github", "gitee", "gitcode", "gitlab", "git")
-REPO_STATES = ("active", "archived", "empty", "moved", "gone")
-FOCUS_FIELDS = ("automotive", "smart-terminal", "education", "other")
-ITEM_STATES_ISSUE = ("open", "closed")
-ITEM_STATES_PULL = ("open", "closed", "merged")
-STREAMS = ("repo", "commits", "releases", "contributors", "issues", "pulls")
-RUN_STATUSES = ("running", "ok", "partial", "failed", "interrupted")
-RESULT_STATUSES = ("ok", "failed", "skipped", "deadline")
-PRODUCT_TYPES = ("开发板", "模组", "设备", "发行版", "软件")
-CERT_STATUSES = ("valid", "revoked")
-AWARD_STATUSES = ("computed", "approved", "paid", "to_recover", "released")
-ROUND_STATUSES = ("draft", "frozen", "published")
-ROLES = ("admin", "evaluator", "enterprise")
-CORRECTION_KINDS = ("merge", "split", "distinct", "bot", "domain", "affiliation")
+# The other vocabularies are defined once, in tracker.vocab; these names are their values, kept for importers.
+REPO_STATES = vocab.REPO_STATES.values
+FOCUS_FIELDS = vocab.FOCUS_FIELDS.values
+ITEM_STATES_ISSUE = vocab.ISSUE_STATES.values
+ITEM_STATES_PULL = vocab.PULL_STATES.values
+STREAMS = vocab.STREAMS.values
+RUN_STATUSES = vocab.RUN_STATUSES.values
+RESULT_STATUSES = vocab.RESULT_STATUSES.values
+PRODUCT_TYPES = vocab.PRODUCT_TYPES.values
+CERT_STATUSES = vocab.CERT_STATUSES.values
+AWARD_STATUSES = vocab.AWARD_STATUSES.values
+ROUND_STATUSES = vocab.ROUND_STATUSES.values
+SCORE_STATUSES = vocab.SCORE_STATUSES.values
+ROLES = vocab.ROLES.values
+CORRECTION_KINDS = vocab.CORRECTION_KINDS.values
+ORGANISATION_KINDS = vocab.ORGANISATION_KINDS.values
 
 
 def utcnow() -> dt.datetime:
@@ -251,8 +256,7 @@ class PersonSuggestion(Base):
 
 class Organisation(Base):
     __tablename__ = "organisations"
-    __table_args__ = (CheckConstraint(_in("kind", ("company", "university", "government", "foundation",
-                                                  "individual", "other")), name="kind"),)
+    __table_args__ = (CheckConstraint(_in("kind", ORGANISATION_KINDS), name="kind"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="company")
@@ -543,14 +547,15 @@ class SignalValue(Base):
 
 class RoundResult(Base):
     __tablename__ = "round_results"
-    __table_args__ = (UniqueConstraint("candidate_id"),)
+    __table_args__ = (UniqueConstraint("candidate_id"),
+                      CheckConstraint(_in("status", SCORE_STATUSES), name="status"))
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_rounds.id", ondelete="CASCADE"), index=True)
     candidate_id: Mapped[int] = mapped_column(ForeignKey("round_candidates.id", ondelete="CASCADE"))
     score: Mapped[float | None] = mapped_column(Float)
     coverage: Mapped[float | None] = mapped_column(Float)
     rank: Mapped[int | None]
-    status: Mapped[str] = mapped_column(String(20), default="ok")
+    status: Mapped[str] = mapped_column(String(20), default="ranked")
     contributions: Mapped[dict[str, Any] | None]
     recommended_amount: Mapped[int | None] = mapped_column(BigInteger)
 

@@ -24,8 +24,9 @@ from tracker.models import (
 )
 from tracker.people.attribution import commit_attribution
 from tracker.sqlutil import month_of
+from tracker.vocab import COUNTING_AWARD_STATUSES
 
-COUNTED_AWARD_STATUSES = ("computed", "approved", "paid")
+COUNTED_AWARD_STATUSES = COUNTING_AWARD_STATUSES
 
 
 def overview(session: Session, actor: Actor, months: int = 24) -> dict[str, Any]:

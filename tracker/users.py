@@ -31,7 +31,7 @@ MAX_FAILED = 5
 LOCK_MINUTES = 15
 MAX_DELAY_SECONDS = 30
 UNKNOWN_NAMES_REMEMBERED = 10_000
-GENERIC_LOGIN_ERROR = "用户名或密码错误 / wrong user name or password"
+GENERIC_LOGIN_ERROR = ("用户名或密码错误", "wrong user name or password")  # (zh, en), as AccessDenied takes them
 
 clock: Callable[[], dt.datetime] = utcnow  # aware UTC "now" for throttling; tests set tracker.users.clock
 
@@ -132,8 +132,8 @@ class _UnknownNames:
 _unknown_names = _UnknownNames(UNKNOWN_NAMES_REMEMBERED)
 
 
-def throttled_message(seconds: int) -> str:
-    return f"登录尝试过多，请 {seconds} 秒后再试 / too many sign-in attempts; try again in {seconds} s"
+def throttled_message(seconds: int) -> tuple[str, str]:
+    return f"登录尝试过多，请 {seconds} 秒后再试", f"too many sign-in attempts; try again in {seconds} s"
 
 
 def authenticate(url: str, username: str, password: str, now: dt.datetime | None = None) -> Actor:
@@ -153,10 +153,10 @@ def authenticate(url: str, username: str, password: str, now: dt.datetime | None
         outcome = _unknown_attempt(key, now) if user is None else _attempt(user, password, now)
     if isinstance(outcome, Actor):
         return outcome
-    raise AccessDenied(outcome)
+    raise AccessDenied(*outcome)
 
 
-def _unknown_attempt(key: str, now: dt.datetime) -> str:
+def _unknown_attempt(key: str, now: dt.datetime) -> tuple[str, str]:
     wait = _unknown_names.wait_seconds(key, now)
     if wait:
         return throttled_message(wait)
@@ -165,7 +165,7 @@ def _unknown_attempt(key: str, now: dt.datetime) -> str:
     return GENERIC_LOGIN_ERROR
 
 
-def _attempt(user: User, password: str, now: dt.datetime) -> Actor | str:
+def _attempt(user: User, password: str, now: dt.datetime) -> Actor | tuple[str, str]:
     """One attempt on an account: the Actor, or the refusal to show. Changes to `user` are the caller's to commit."""
     attempts = _Attempts(user.failed_logins, user.last_failed_login_at, user.locked_until)
     wait = attempts.wait_seconds(now)

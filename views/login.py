@@ -12,7 +12,7 @@ st.caption("重庆市软件和信息服务业“满天星”行动计划 · 开�
 
 notice = take_sign_out_notice()
 if notice:
-    st.warning(notice.split(" / ")[0])
+    st.warning(notice.zh)
 
 with st.form("login"):
     username = st.text_input("用户名")
@@ -23,7 +23,7 @@ if submitted:
     try:
         actor = authenticate(database_url(), username, password)  # commits the attempt itself, failed or not
     except AccessDenied as exc:
-        st.error(str(exc).split(" / ")[0])
+        st.error(exc.zh)
     else:
         sign_in(actor)
         st.rerun()

@@ -5,12 +5,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from tracker.formatting import when, yuan
 from tracker.overview import overview
-from views.common import current_actor, database_url, session, when, yuan
+from tracker.vocab import AWARD_STATUSES, CERT_STATUSES, COUNTING_AWARD_LABEL, FOCUS_FIELDS
+from views.common import current_actor, database_url, session
 
 PLATFORM_LABELS = {"github": "GitHub", "gitee": "Gitee", "gitcode": "GitCode/AtomGit", "gitlab": "GitLab", "git": "Git"}
-FOCUS_LABELS = {"automotive": "汽车", "smart-terminal": "智能终端", "education": "教育", "other": "其他"}
-AWARD_LABELS = {"computed": "已测算", "approved": "已审批", "paid": "已拨付", "to_recover": "待追回", "released": "已释放"}
 
 
 @st.cache_data(ttl=60, show_spinner="正在读取数据…")
@@ -37,7 +37,7 @@ cols = st.columns(4)
 cols[0].metric("版本发布", f"{data['releases']:,}")
 cols[1].metric("Issue", f"{data['issues']:,}")
 cols[2].metric("Pull/Merge Request", f"{data['pull_requests']:,}")
-focus = "、".join(f"{FOCUS_LABELS.get(k, k)} {v}" for k, v in sorted(data["communities_by_focus"].items()))
+focus = "、".join(f"{FOCUS_FIELDS.zh(k)} {v}" for k, v in sorted(data["communities_by_focus"].items()))
 cols[3].metric("重点领域", focus or "—")
 
 left, right = st.columns(2)
@@ -60,7 +60,8 @@ cols = st.columns(4)
 cols[0].metric("企业", f"{data['enterprises']:,}")
 cols[1].metric("产品", f"{data['products']:,}")
 revoked = data["certificates_by_status"].get("revoked", 0)
-cols[2].metric("证书", f"{data['certificates']:,}", help=f"其中已撤销 {revoked} 张")
-cols[3].metric("奖励金额（测算+审批+拨付）", yuan(data["awarded_total"]))
+cols[2].metric("证书", f"{data['certificates']:,}", help=f"其中{CERT_STATUSES.zh('revoked')} {revoked} 张")
+cols[3].metric(f"奖励金额（{COUNTING_AWARD_LABEL}）", yuan(data["awarded_total"]))
 if data["awards_by_status"]:
-    st.caption(" · ".join(f"{AWARD_LABELS.get(k, k)} {yuan(v)}" for k, v in data["awards_by_status"].items()))
+    st.caption(" · ".join(f"{AWARD_STATUSES.zh(k)} {yuan(data['awards_by_status'][k])}"
+                          for k in AWARD_STATUSES.values if k in data["awards_by_status"]))

@@ -115,6 +115,7 @@ def test_hardening_page_cap_stops_the_stream_as_partial_and_the_next_run_resumes
     line = next(line for line in output.splitlines() if BIG in line)
     assert " partial " in line and "stream commits stopped after 2 pages (collection.max_pages_per_stream)" in line
     assert "采集结束 / run 1 partial" in output
+    assert rows(db_url, "SELECT status FROM collection_results") == [("partial",)]  # stored as it is, not "deadline"
     assert commits_of(db_url, "github", BIG) == 200
     [(pending,)] = rows(db_url, "SELECT b.cursor FROM collection_bookmarks b WHERE b.stream = 'commits'")
     assert "page=3" in (pending if isinstance(pending, str) else str(pending))  # the bookmark resumes at page 3

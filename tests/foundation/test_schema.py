@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import CheckConstraint, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tracker import db as dbm
+from tracker import vocab
 from tracker.cli import main
 from tracker.models import AuditEntry, Base, Commit, Repository
 
@@ -44,6 +46,27 @@ def test_models_and_migrations_do_not_drift(db_url):
     with dbm.get_engine(db_url).connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == []
+
+
+def _quoted(sql: str) -> set[str]:
+    return set(re.findall(r"'([^']*)'", sql))
+
+
+def test_check_constraints_in_the_database_allow_exactly_the_vocabulary(db_url):
+    """Autogenerate does not compare CHECK constraints: each value list the models build from tracker.vocab must be
+    the one the migrations created (read back from the database, on SQLite and PostgreSQL)."""
+    insp = inspect(dbm.get_engine(db_url))
+    checked = 0
+    for table in Base.metadata.sorted_tables:
+        in_database = {c["name"]: c["sqltext"] for c in insp.get_check_constraints(table.name)}
+        for constraint in table.constraints:
+            if isinstance(constraint, CheckConstraint) and " IN (" in str(constraint.sqltext):
+                assert constraint.name in in_database, (table.name, constraint.name)
+                assert _quoted(in_database[constraint.name]) == _quoted(str(constraint.sqltext)), constraint.name
+                checked += 1
+    assert checked >= 14
+    assert _quoted(next(c["sqltext"] for c in insp.get_check_constraints("collection_results")
+                        if c["name"] == "ck_collection_results_status")) == set(vocab.RESULT_STATUSES.values)
 
 
 def test_every_constraint_is_named(db_url):

@@ -62,7 +62,7 @@ def test_balance_approve_pay_revoke_export(mtx, imported, tmp_path):
     assert [p["amount"] for p in balance["products"]] == [200000, 200000, 100000, 0]
 
     code, out, _ = mtx("awards", "approve", E1)
-    assert code == 0 and "批准 approved 3 项, 合计 500,000 元" in out
+    assert code == 0 and "批准 approved 3 项, 合计 50万元" in out
     code, _, err = mtx("awards", "approve", E1)
     assert code == 1 and "没有待批准的奖励" in err  # nothing left: refused, and recorded
     assert mtx("awards", "pay", good_row(0)["证书编号"])[0] == 0
@@ -78,7 +78,7 @@ def test_balance_approve_pay_revoke_export(mtx, imported, tmp_path):
     assert mtx("awards", "export", str(tmp_path / "gongshi.xlsx"))[0] == 0
     ws = load_workbook(tmp_path / "gongshi.xlsx")["公示名单"]
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
-    assert [(r[2], r[5], r[7], r[8]) for r in rows[:-1]] == [(E1, "OH-TEST-00000", 200000, "已支付"),
+    assert [(r[2], r[5], r[7], r[8]) for r in rows[:-1]] == [(E1, "OH-TEST-00000", 200000, "已拨付"),
                                                             (E1, "OH-TEST-00002", 100000, "已批准")]
     assert rows[-1][1] == "合计" and rows[-1][7] == 300000
 

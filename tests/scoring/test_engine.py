@@ -31,7 +31,7 @@ def test_coverage_policy_missing_signal_earns_nothing_and_lowers_coverage():
     assert result.score == 37.5
     assert result.coverage == 0.75
     assert result.missing == ("b",)
-    assert result.status == "ok"
+    assert result.status == "ranked"
 
 
 def test_coverage_below_minimum_is_unavailable_with_no_score_and_no_rank():

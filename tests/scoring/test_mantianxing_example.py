@@ -27,7 +27,7 @@ def test_full_example_scores_63_48_at_95_percent_coverage(mantianxing):
 def test_before_the_panel_rates_the_quantitative_part_alone_scores_41_68(mantianxing):
     quantitative = {k: v for k, v in COMMUNITY.items() if not k.startswith("expert_")}
     result = score_signals(mantianxing, quantitative)
-    assert (result.status, result.score, round(result.coverage, 2)) == ("ok", 41.68, 0.65)
+    assert (result.status, result.score, round(result.coverage, 2)) == ("ranked", 41.68, 0.65)
     assert "**41.68, coverage 65 %**" in DOC
 
 

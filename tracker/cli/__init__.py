@@ -79,17 +79,17 @@ def open_session(ctx: typer.Context):
 
 
 def parse_date(value: str | None, option: str):
-    """A YYYY-MM-DD option value ('today' allowed); bad usage (exit 2) otherwise."""
-    import datetime as dt
+    """A YYYY-MM-DD option value ('today' allowed), a Beijing date; bad usage (exit 2) otherwise. A command that needs
+    an instant takes the end of that Beijing day: tracker.formatting.beijing_day_end."""
+    from tracker.formatting import parse_user_date
 
     if value is None:
         return None
-    if value == "today":
-        return dt.date.today()
     try:
-        return dt.date.fromisoformat(value)
+        return parse_user_date(value)
     except ValueError:
-        raise typer.BadParameter("write the date as YYYY-MM-DD (or 'today')", param_hint=option) from None
+        raise typer.BadParameter("日期写作 YYYY-MM-DD（或 today）/ write the date as YYYY-MM-DD (or 'today')",
+                                 param_hint=option) from None
 
 
 # command modules register themselves on `app`

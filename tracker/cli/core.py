@@ -8,6 +8,7 @@ import typer
 from tracker import db as dbm
 from tracker.access import resolve_actor
 from tracker.cli import app, emit_json, fail, open_session, state
+from tracker.vocab import ROLES
 
 config_app = typer.Typer(help="配置 / configuration", no_args_is_help=True)
 users_app = typer.Typer(help="用户 / users of the app", no_args_is_help=True)
@@ -62,7 +63,7 @@ def config_check(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
 def users_add(
     ctx: typer.Context,
     username: str,
-    role: str = typer.Option(..., "--role", help="admin / evaluator / enterprise"),
+    role: str = typer.Option(..., "--role", help=" / ".join(f"{t.value} {t.zh}" for t in ROLES)),
     enterprise: Optional[str] = typer.Option(None, "--enterprise", help="企业统一社会信用代码 / the enterprise's USCC"),
     password_env: Optional[str] = typer.Option(None, "--password-env",
                                                help="name of an environment variable holding the password"),
@@ -72,8 +73,8 @@ def users_add(
 
     from tracker.users import UserError, create_user
 
-    if role not in ("admin", "evaluator", "enterprise"):
-        raise typer.BadParameter("role must be admin, evaluator or enterprise", param_hint="--role")
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES.values)}", param_hint="--role")
     if password_env:
         password = os.environ.get(password_env)
         if not password:

@@ -8,6 +8,8 @@ import typer
 
 from tracker.access import resolve_actor
 from tracker.cli import app, emit_json, fail, open_session, parse_date, state
+from tracker.formatting import yuan
+from tracker.vocab import AWARD_STATUSES, CERT_STATUSES
 
 certs_app = typer.Typer(help="开源鸿蒙适配认证证书 / OpenHarmony certificates", no_args_is_help=True)
 awards_app = typer.Typer(help="认证奖励 / certificate awards (policy item 10)", no_args_is_help=True)
@@ -153,9 +155,10 @@ def certs_list(
         emit_json(rows)
         return
     for r in rows:
-        award = "" if r["award_status"] is None else f"  {r['award_amount']:>9,} {r['award_status']}"
+        award = "" if r["award_status"] is None else f"  {r['award_amount']:>9,} {AWARD_STATUSES.zh(r['award_status'])}"
         typer.echo(f"{r['uscc']}  {r['cert_no']:<24} {r['pass_date']}  {r['os_version'] or '':<8} "
-                   f"{r['cert_status']:<7} {r['product_type']} {r['product_name']}  [{r['enterprise']}]{award}")
+                   f"{CERT_STATUSES.zh(r['cert_status'])} {r['product_type']} {r['product_name']}  [{r['enterprise']}]"
+                   f"{award}")
     typer.echo(f"{len(rows)} 张证书 / certificates")
 
 
@@ -163,13 +166,14 @@ def certs_list(
 def certs_balance(
     ctx: typer.Context,
     uscc: str = typer.Argument(..., help="统一社会信用代码 / USCC"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="YYYY-MM-DD (per-year ceilings: which year)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="北京时间日期 / a Beijing date YYYY-MM-DD or 'today' "
+                                                              "(per-year ceilings: which year; default today)"),
     rules_file: Optional[Path] = RULES_OPTION,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """企业奖励余额 / an enterprise's award balance: ceiling, awarded, approved, paid, remaining."""
     from tracker.enterprises import NotFound
-    from tracker.ledger.awards import AWARD_STATUS_ZH, enterprise_balance
+    from tracker.ledger.awards import enterprise_balance
     from tracker.ledger.rules import ceiling_text, last_award_text
 
     rules = _rules(ctx, rules_file)
@@ -181,15 +185,20 @@ def certs_balance(
     if as_json:
         emit_json(b)
         return
-    unit = "元" if b["ceiling_unit"] == "yuan" else "个产品"
+    in_yuan = b["ceiling_unit"] == "yuan"
+
+    def limit(value: int) -> str:
+        return yuan(value) if in_yuan else f"{value:,} 个产品"
+
+    label = AWARD_STATUSES.term
     typer.echo(f"{b['enterprise']} ({b['uscc']})")
-    typer.echo(f"上限 ceiling {b['ceiling']:,} {unit}（{ceiling_text(rules)}；{last_award_text(rules)}）")
-    typer.echo(f"计入上限 awarded {b['awarded']:,} 元（批准 approved {b['approved']:,}，支付 paid {b['paid']:,}）；"
-               f"待追回 to recover {b['to_recover']:,} 元")
-    typer.echo(f"剩余 remaining {b['remaining']:,} {unit}；再有一个首次认证产品可得 next product "
-               f"{b['next_product_amount']:,} 元")
+    typer.echo(f"上限 ceiling {limit(b['ceiling'])}（{ceiling_text(rules)}；{last_award_text(rules)}）")
+    typer.echo(f"计入上限 awarded {yuan(b['awarded'])}（{label('approved').bilingual} {yuan(b['approved'])}，"
+               f"{label('paid').bilingual} {yuan(b['paid'])}）；{label('to_recover').bilingual} {yuan(b['to_recover'])}")
+    typer.echo(f"剩余 remaining {limit(b['remaining'])}；再有一个首次认证产品可得 next product "
+               f"{yuan(b['next_product_amount'])}")
     for p in b["products"]:
-        typer.echo(f"  {p['cert_no']:<24} {p['amount']:>9,} {AWARD_STATUS_ZH.get(p['award_status'], p['award_status'])}"
+        typer.echo(f"  {p['cert_no']:<24} {p['amount']:>9,} {AWARD_STATUSES.zh(p['award_status'])}"
                    f"  {p['product_name']}  [{p['reason_code']}] {p['reason']}")
 
 
@@ -214,7 +223,8 @@ def certs_revoke(
     if as_json:
         emit_json(result)
         return
-    typer.echo(f"已撤销 / revoked {result['cert_no']}; 奖励 award: {result['award_status'] or '—'} {result['amount']:,} 元"
+    award = AWARD_STATUSES.term(result["award_status"]).bilingual if result["award_status"] else "—"
+    typer.echo(f"已撤销 / revoked {result['cert_no']}; 奖励 award: {award} {yuan(result['amount'])}"
                + (f"; {result.get('reason')}" if result.get("reason") else ""))
 
 
@@ -244,7 +254,7 @@ def awards_recompute(
     typer.echo(f"规则 rules {summary.rule_set_version}: {summary.enterprises} 家企业 enterprises, "
                f"{summary.certificates} 张证书 certificates; 新 new {summary.created}, 变更 changed {summary.changed}, "
                f"未变 unchanged {summary.unchanged}, 冻结 frozen {summary.frozen}; 计入上限合计 awarded "
-               f"{summary.awarded_total:,} 元")
+               f"{yuan(summary.awarded_total)}")
     for code, count in sorted(summary.by_reason.items()):
         typer.echo(f"  {code:<28} {count}")
 
@@ -277,9 +287,9 @@ def awards_approve(
         emit_json([o.__dict__ for o in outcomes])
     else:
         for o in outcomes:
-            typer.echo(f"{'批准' if o.approved else '拒绝'} {o.uscc} {o.cert_no or ''} {o.amount:,} 元: {o.message}",
+            typer.echo(f"{'批准' if o.approved else '拒绝'} {o.uscc} {o.cert_no or ''} {yuan(o.amount)}: {o.message}",
                        err=not o.approved)
-        typer.echo(f"批准 approved {len(approved)} 项, 合计 {sum(o.amount for o in approved):,} 元; "
+        typer.echo(f"批准 approved {len(approved)} 项, 合计 {yuan(sum(o.amount for o in approved))}; "
                    f"拒绝 refused {len(outcomes) - len(approved)}")
     if not approved:
         raise typer.Exit(1)
@@ -300,7 +310,7 @@ def awards_pay(ctx: typer.Context, cert_no: str = typer.Argument(..., help="证�
     if as_json:
         emit_json(row)
     else:
-        typer.echo(f"已支付 / paid {cert_no}: {row['amount']:,} 元")
+        typer.echo(f"{AWARD_STATUSES.zh('paid')} / paid {cert_no}: {yuan(row['amount'])}")
 
 
 @awards_app.command("export")
@@ -333,7 +343,7 @@ def awards_export(
                 statuses = PUBLISHED + (("computed",) if include_computed else ())
                 result = export_public_list(session, actor, rules, file, statuses)
                 typer.echo(f"公示名单 / public list: {result['rows']} 项, {result['enterprises']} 家企业, "
-                           f"合计 {result['total']:,} 元 -> {file}")
+                           f"合计 {yuan(result['total'])} -> {file}")
         except NotFound as exc:
             fail(str(exc))
         except OSError as exc:

@@ -41,7 +41,9 @@ def sample(
     ctx: typer.Context,
     scale: int = typer.Option(1, "--scale", min=1, help="1 = the demo; S = 10·S communities, 100·S repos, 20,000·S commits"),
     seed: int = typer.Option(2025, "--seed", help="same seed, same database"),
-    as_of: str = typer.Option(None, "--as-of", help="last day of the sample's two years (default 2026-11-01)"),
+    as_of: str = typer.Option(None, "--as-of", help="示例数据的最后一天（北京时间）/ the last day of the sample's two "
+                                                    "years, a Beijing date: activity up to YYYY-MM-DD 23:59:59 +08:00 "
+                                                    "(default 2026-10-31)"),
 ) -> None:
     """生成示例数据 / fill the database with deterministic, fictional sample data (offline; administrators only)."""
     require_admin(state(ctx).db_url, state(ctx).user)

@@ -27,6 +27,7 @@ import collector
 from collector import CollectorError, CollectorSettings, HttpSettings
 from collector.addresses import normalise_path
 from collector.errors import StreamPartial
+from common.redaction import SecretScrubber
 from tracker import db as dbm
 from tracker.access import Actor
 from tracker.collect import faults, store
@@ -58,7 +59,7 @@ class RepoOutcome:
     repository_id: int
     platform: str
     path: str
-    status: str = "ok"  # ok / failed / skipped / deadline / partial (a stream hit max_pages_per_stream)
+    status: str = "ok"  # one of tracker.vocab.RESULT_STATUSES (partial: a stream hit max_pages_per_stream)
     items: dict[str, int] = field(default_factory=dict)
     requests: int = 0
     not_modified: int = 0
@@ -94,18 +95,6 @@ class RunSummary:
     @property
     def exit_code(self) -> int:
         return 1 if self.failed or self.discovery_errors else 0
-
-
-class Redactor:
-    """Replaces every known token value in a text (defence in depth: collectors already never print tokens)."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
 
 
 def tokens_for(config: Config, platform: str, environ: dict[str, str]) -> list[tuple[str, str]]:
@@ -146,11 +135,6 @@ def _finite(value: float) -> float:
     return value if isinstance(value, (int, float)) and math.isfinite(value) else 0.0
 
 
-# RESULT_STATUSES has no "partial": a stream stopped at its page cap is stored as "deadline" (stopped early, its
-# bookmark resumes it), the error text saying which cap; the output line and the run status say "partial".
-_STORED_STATUS = {"partial": "deadline"}
-
-
 class CollectionJob:
     def __init__(self, url: str, config: Config, actor: Actor, options: CollectOptions, *,
                  environ: dict[str, str] | None = None, http: HttpSettings | None = None,
@@ -170,7 +154,7 @@ class CollectionJob:
         self._platform_lock = threading.Lock()
         secrets = [v for name, v in self.environ.items()
                    if any(name in config.token_env(p) for p in ("github", "gitee", "gitcode", "gitlab"))]
-        self.redact = Redactor(secrets)
+        self.redact = SecretScrubber(secrets)  # defence in depth: collectors already never print tokens
         self.started = time.monotonic()
         self.collector_settings = CollectorSettings(response_window=dt.timedelta(days=settings.first_response_days),
                                                     max_pages_per_stream=settings.max_pages_per_stream)
@@ -291,7 +275,7 @@ class CollectionJob:
         outcome.wait_seconds = _finite(outcome.wait_seconds)
         with self.factory.begin() as session:
             session.add(CollectionResult(
-                run_id=run_id, repository_id=repo_id, status=_STORED_STATUS.get(outcome.status, outcome.status),
+                run_id=run_id, repository_id=repo_id, status=outcome.status,
                 items=outcome.items, requests=outcome.requests, not_modified=outcome.not_modified,
                 rate_limit_waits=outcome.rate_limit_waits, wait_seconds=outcome.wait_seconds,
                 error=outcome.error, started_at=outcome.started_at, finished_at=outcome.finished_at,

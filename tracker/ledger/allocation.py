@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Hashable, Iterable
 
 from tracker.config import AwardRuleSet
+from tracker.formatting import yuan
 from tracker.ledger.rules import (
-    CertificateFacts, bucket_label, ceiling_text, check_eligibility, effective_window, last_award_text, scope_bucket,
-    yuan)
+    CertificateFacts, bucket_label, ceiling_text, check_eligibility, effective_window, last_award_text, scope_bucket)
+from tracker.vocab import COUNTING_AWARD_STATUSES, FROZEN_AWARD_STATUSES
 
-FROZEN = ("approved", "paid", "to_recover", "released")
-COUNTING = ("computed", "approved", "paid")  # count against the ceiling
+FROZEN = FROZEN_AWARD_STATUSES  # recomputation leaves these as they are
+COUNTING = COUNTING_AWARD_STATUSES  # count against the ceiling
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class AwardState:
     """An award as stored (or as decided): the amount in yuan, its status and why."""
 
     amount: int
-    status: str  # computed | approved | paid | to_recover | released
+    status: str  # one of tracker.vocab.AWARD_STATUSES
     reason_code: str
     reason: str
 
@@ -43,10 +44,10 @@ def revoked_state(previous: AwardState) -> AwardState:
     """What revoking a certificate does to its award."""
     if previous.status == "paid":
         return AwardState(previous.amount, "to_recover", "recover_revoked",
-                          f"证书已撤销，已支付的 {yuan(previous.amount)} 奖励待追回")
+                          f"证书已撤销，已拨付的 {yuan(previous.amount)} 奖励待追回")
     if previous.status in ("computed", "approved") and previous.amount > 0:
         return AwardState(previous.amount, "released", "released_revoked",
-                          f"证书已撤销，未支付的 {yuan(previous.amount)} 奖励已释放，不再计入上限")
+                          f"证书已撤销，未拨付的 {yuan(previous.amount)} 奖励已释放，不再计入上限")
     if previous.status in ("computed",):
         return AwardState(0, "computed", "cert_revoked", "证书已撤销，不予奖励")
     return previous
@@ -104,7 +105,7 @@ def allocate(rules: AwardRuleSet, registered_in_chongqing: bool, certificates: I
             continue
         if rules.first_time_only and cert.product in awarded_products:
             result[cert.cert_no] = AwardState(0, "computed", "product_already_awarded",
-                                              "该产品已有已批准或已支付的奖励，每个产品只奖励一次")
+                                              "该产品已有已批准或已拨付的奖励，每个产品只奖励一次")
             continue
         bucket = scope_bucket(rules, cert.pass_date)
         if bucket is None:  # only with a pass-date window wider than the policy period

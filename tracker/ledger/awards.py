@@ -17,19 +17,22 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.bilingual import BilingualError
 from tracker import audit
 from tracker.access import Actor, require_enterprise, require_role
 from tracker.config import AwardRuleSet
 from tracker.enterprises import NotFound, get_enterprise
 from tracker.ledger.auditing import record_created
 from tracker.ledger.identifiers import normalise_code
+from tracker.formatting import beijing_today, date_text, yuan
 from tracker.ledger.allocation import COUNTING, AwardState, allocate, next_product_amount, revoked_state
-from tracker.ledger.rules import CertificateFacts, scope_bucket, yuan
+from tracker.ledger.rules import CertificateFacts, scope_bucket
 from tracker.models import Award, Certificate, Enterprise, Product, utcnow
+from tracker.vocab import AWARD_STATUSES, DECIDED_AWARD_STATUSES, FROZEN_AWARD_STATUSES, NOT_COMPUTED
 
 
-class AwardError(ValueError):
-    """An award action that cannot be done as asked; the message says why and what to do."""
+class AwardError(BilingualError, ValueError):
+    """An award action that cannot be done as asked; `zh` and `en` say why and what to do."""
 
 
 # --- locking ----------------------------------------------------------------------------------------------------------
@@ -141,7 +144,7 @@ def _recompute_ledger(session: Session, actor: Actor, rules: AwardRuleSet, ledge
             summary.created += 1
             continue
         if _state(award) == state:
-            if award.status in ("approved", "paid", "to_recover", "released"):
+            if award.status in FROZEN_AWARD_STATUSES:
                 summary.frozen += 1
             else:
                 summary.unchanged += 1
@@ -192,9 +195,6 @@ def recompute_awards(session: Session, actor: Actor, rules: AwardRuleSet, *,
 
 # --- balance ----------------------------------------------------------------------------------------------------------
 
-AWARD_STATUS_ZH = {"computed": "已核算", "approved": "已批准", "paid": "已支付", "to_recover": "待追回",
-                   "released": "已释放", "not_computed": "未核算"}
-
 
 def _bucket_now(rules: AwardRuleSet, as_of: dt.date):
     if rules.ceiling.scope == "calendar_year":
@@ -207,11 +207,11 @@ def enterprise_balance(session: Session, actor: Actor, uscc: str, rules: AwardRu
     """An enterprise's balance under `rules`, as `mtx certs balance --json` prints it. Amounts in yuan (integers).
 
     awarded = computed + approved + paid (not released, not to recover) within the ceiling's scope; for a per-year
-    ceiling the scope is the calendar year of `as_of` (default today). With a product-count ceiling, `ceiling` and
+    ceiling the scope is the calendar year of `as_of`, a Beijing date (default today in Beijing). With a product-count ceiling, `ceiling` and
     `remaining` count products; the money fields stay in yuan.
     """
     enterprise = get_enterprise(session, actor, uscc)
-    as_of = as_of or dt.date.today()
+    as_of = as_of or beijing_today()
     ledger = _load(session, [enterprise.id])[enterprise.id]
     bucket = _bucket_now(rules, as_of)
     totals = defaultdict(int)
@@ -226,9 +226,9 @@ def enterprise_balance(session: Session, actor: Actor, uscc: str, rules: AwardRu
                 products_used += 1
         rows.append({"product_name": product.name, "cert_no": cert.cert_no,
                      "amount": int(award.amount) if award else 0,
-                     "award_status": award.status if award else "not_computed",
+                     "award_status": award.status if award else NOT_COMPUTED,
                      "cert_status": cert.status,
-                     "reason_code": (award.reason_code if award else "not_computed"),
+                     "reason_code": (award.reason_code if award else NOT_COMPUTED),
                      "reason": (award.reason if award else "尚未核算奖励，请管理员运行 mtx awards recompute")})
     awarded = sum(totals[s] for s in COUNTING)
     used = awarded if rules.ceiling.unit == "yuan" else products_used
@@ -281,15 +281,15 @@ def approve_awards(session: Session, actor: Actor, rules: AwardRuleSet, *, uscc:
     """
     require_role(actor, "admin", action="approve awards")
     if sum(x is not None and x is not False for x in (uscc, cert_no, all_enterprises or None)) != 1:
-        raise AwardError("指定一个企业代码、一个证书编号或 --all 之一 / give exactly one of USCC, --cert or --all")
+        raise AwardError("指定一个企业代码、一个证书编号或 --all 之一", "give exactly one of USCC, --cert or --all")
     if amount is not None:
         if cert_no is None:
-            raise AwardError("--amount 只能与 --cert 一起使用 / --amount needs --cert")
+            raise AwardError("--amount 只能与 --cert 一起使用", "--amount needs --cert")
         if rules.amount_mode != "up_to":
-            raise AwardError(f"规则 {rules.version} 为固定金额，不能改金额 / rule set {rules.version} pays a fixed "
-                             "amount; --amount is for 'up to' rule sets")
+            raise AwardError(f"规则 {rules.version} 为固定金额，不能改金额",
+                             f"rule set {rules.version} pays a fixed amount; --amount is for 'up to' rule sets")
         if amount <= 0:
-            raise AwardError("--amount 须大于 0 / --amount must be positive")
+            raise AwardError("--amount 须大于 0", "--amount must be positive")
     attempt = attempt or uuid.uuid4().hex
     target_cert: Certificate | None = None
     if cert_no is not None:
@@ -329,7 +329,7 @@ def approve_awards(session: Session, actor: Actor, rules: AwardRuleSet, *, uscc:
                                         f"({award.status}, {award.amount} yuan)"))
                 continue
             bucket = scope_bucket(rules, cert.pass_date)
-            frozen = _ceiling_used(rules, ledger, bucket, ("approved", "paid"))
+            frozen = _ceiling_used(rules, ledger, bucket, DECIDED_AWARD_STATUSES)
             new_amount = amount if amount is not None else award.amount
             if amount is not None and amount > award.amount:
                 outcomes.append(_refuse(session, actor, enterprise, cert.cert_no, attempt, "amount_above_computed",
@@ -339,8 +339,8 @@ def approve_awards(session: Session, actor: Actor, rules: AwardRuleSet, *, uscc:
             use = new_amount if rules.ceiling.unit == "yuan" else 1
             if frozen + use > rules.ceiling.amount:
                 outcomes.append(_refuse(session, actor, enterprise, cert.cert_no, attempt, "ceiling_reached",
-                                        f"批准后将超过企业上限（已批准及已支付 {frozen}，上限 {rules.ceiling.amount}） / "
-                                        "approving would exceed the ceiling"))
+                                        f"批准后将超过企业上限（{'及'.join(map(AWARD_STATUSES.zh, DECIDED_AWARD_STATUSES))} "
+                                        f"{frozen}，上限 {rules.ceiling.amount}） / approving would exceed the ceiling"))
                 continue
             before = audit.row_dict(award)
             award.status, award.amount, award.decided_by, award.decided_at = "approved", new_amount, actor.name, now
@@ -357,7 +357,7 @@ def approve_awards(session: Session, actor: Actor, rules: AwardRuleSet, *, uscc:
 def _status_text(award: Award) -> str:
     if award.status == "computed":
         return award.reason or "金额为 0"
-    return AWARD_STATUS_ZH.get(award.status, award.status)
+    return AWARD_STATUSES.zh(award.status)
 
 
 def _refuse(session: Session, actor: Actor, enterprise: Enterprise, cert_no: str | None, attempt: str, code: str,
@@ -374,12 +374,12 @@ def _assert_ceiling(rules: AwardRuleSet, ledger: _EnterpriseLedger) -> None:
     used: dict = defaultdict(int)
     for cert, _ in ledger.certificates:
         award = ledger.awards.get(cert.id)
-        if award and award.status in ("approved", "paid") and award.amount > 0:
+        if award and award.status in DECIDED_AWARD_STATUSES and award.amount > 0:
             used[scope_bucket(rules, cert.pass_date)] += award.amount if rules.ceiling.unit == "yuan" else 1
     for bucket, total in used.items():
         if bucket is not None and total > rules.ceiling.amount:
-            raise AwardError(f"企业 {ledger.enterprise.uscc} 已批准金额 {total} 超过上限 {rules.ceiling.amount}，"
-                             "操作已撤回 / approved awards would exceed the ceiling; nothing was changed")
+            raise AwardError(f"企业 {ledger.enterprise.uscc} 已批准金额 {total} 超过上限 {rules.ceiling.amount}，操作已撤回",
+                             "approved awards would exceed the ceiling; nothing was changed")
 
 
 # --- pay and revoke ---------------------------------------------------------------------------------------------------
@@ -402,8 +402,8 @@ def pay_award(session: Session, actor: Actor, cert_no: str, *, paid_at: dt.datet
     award = session.scalar(select(Award).where(Award.certificate_id == cert.id)
                            .execution_options(populate_existing=True))
     if award is None or award.status != "approved":
-        state = award.status if award else "not_computed"
-        raise AwardError(f"证书 {cert_no} 的奖励状态为「{AWARD_STATUS_ZH.get(state, state)}」，只有已批准的奖励可以支付 / "
+        state = award.status if award else NOT_COMPUTED
+        raise AwardError(f"证书 {cert_no} 的奖励状态为「{AWARD_STATUSES.zh(state)}」，只有已批准的奖励可以支付",
                          f"the award is {state}; only approved awards can be paid (mtx awards approve first)")
     before = audit.row_dict(award)
     award.status, award.paid_at = "paid", paid_at or utcnow()
@@ -421,11 +421,11 @@ def revoke_certificate(session: Session, actor: Actor, cert_no: str, reason: str
     """
     require_role(actor, "admin", action="revoke certificates")
     if not reason or not reason.strip():
-        raise AwardError("撤销须写明原因 / give a reason with --reason")
+        raise AwardError("撤销须写明原因", "give a reason with --reason")
     cert, product = _certificate_for_change(session, cert_no)
     cert_no = cert.cert_no  # as stored: the argument may be a full-width or lower-case twin
     if cert.status == "revoked":
-        raise AwardError(f"证书 {cert_no} 已于 {cert.revoked_at:%Y-%m-%d} 撤销 / already revoked")
+        raise AwardError(f"证书 {cert_no} 已于 {date_text(cert.revoked_at)} 撤销", "already revoked")
     before = audit.row_dict(cert)
     cert.status, cert.revoked_at, cert.revoked_reason = "revoked", utcnow(), reason.strip()
     session.flush()

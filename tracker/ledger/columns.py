@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from tracker.models import PRODUCT_TYPES
+from tracker.vocab import CERT_STATUSES
 
 
 @dataclass(frozen=True)
@@ -191,19 +192,18 @@ def parse_product_type(value: object) -> str:
     return _PRODUCT_TYPE_ALIASES[key]
 
 
-_STATUS = {"有效": "valid", "valid": "valid", "正常": "valid", "已撤销": "revoked", "撤销": "revoked",
-           "revoked": "revoked", "已吊销": "revoked"}
-STATUS_ZH = {"valid": "有效", "revoked": "已撤销"}
+STATUS_ZH = CERT_STATUSES.labels()  # valid -> 有效, revoked -> 已撤销 (tracker.vocab)
 
 
 def parse_status(value: object) -> str:
     text = text_of(value)
     if not text:
         return "valid"
-    status = _STATUS.get(text.lower())
+    status = CERT_STATUSES.parse(text)
     if status is None:
+        valid, revoked = CERT_STATUSES.zh("valid"), CERT_STATUSES.zh("revoked")
         raise CellError("bad_status", f"未知状态 {text!r} / unknown status {text!r}",
-                        "填 有效 或 已撤销（留空为 有效） / write 有效 or 已撤销 (blank means 有效)")
+                        f"填 {valid} 或 {revoked}（留空为 {valid}） / write {valid} or {revoked} (blank means {valid})")
     return status
 
 

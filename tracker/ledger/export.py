@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session
 
 from tracker.access import Actor
 from tracker.config import AwardRuleSet
-from tracker.ledger.awards import AWARD_STATUS_ZH, award_rows, enterprise_balance
-from tracker.ledger.columns import STATUS_ZH
-from tracker.ledger.rules import ceiling_text, last_award_text, yuan
+from tracker.formatting import time_text, yuan
+from tracker.ledger.awards import award_rows, enterprise_balance
+from tracker.ledger.rules import ceiling_text, last_award_text
 from tracker.models import utcnow
+from tracker.vocab import AWARD_STATUSES, CERT_STATUSES, COUNTING_AWARD_LABEL, DECIDED_AWARD_STATUSES
 from tracker.spreadsheet import append_row, atomic_output, check_output_path
 
 EXPORT_SUFFIXES = (".xlsx",)
 
-PUBLISHED = ("approved", "paid")
+PUBLISHED = DECIDED_AWARD_STATUSES  # approved and paid
 LIST_HEADERS = ("序号", "企业名称", "统一社会信用代码", "产品名称", "产品类型", "证书编号", "通过日期", "奖励金额（元）",
                 "状态")
 
@@ -59,7 +60,7 @@ def _rules_sheet(wb, rules: AwardRuleSet, generated_by: str) -> None:
                  ("企业上限", ceiling_text(rules)),
                  ("末笔", last_award_text(rules)),
                  ("首次认证", "每个产品只奖励首次适配认证一次；复评、系列/继承证书、非首版次产品不奖励"),
-                 ("生成时间", utcnow().astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M 北京时间")),
+                 ("生成时间", time_text(utcnow())),
                  ("生成人", generated_by)):
         append_row(ws, line)
     ws.column_dimensions["A"].width = 12
@@ -77,7 +78,7 @@ def export_public_list(session: Session, actor: Actor, rules: AwardRuleSet, path
     _style_header(ws, (6, 34, 22, 28, 8, 24, 12, 14, 8))
     for i, r in enumerate(rows, start=1):
         append_row(ws, [i, r["enterprise"], r["uscc"], r["product_name"], r["product_type"], r["cert_no"], r["pass_date"],
-                   r["amount"], AWARD_STATUS_ZH.get(r["award_status"], r["award_status"])])
+                   r["amount"], AWARD_STATUSES.zh(r["award_status"])])
         ws.cell(row=ws.max_row, column=7).number_format = "yyyy-mm-dd"
         ws.cell(row=ws.max_row, column=8).number_format = "#,##0"
     append_row(ws, [None, "合计", None, None, None, None, None, sum(r["amount"] for r in rows), f"{len(rows)} 项"])
@@ -90,10 +91,12 @@ def export_public_list(session: Session, actor: Actor, rules: AwardRuleSet, path
         t["products"] += 1
         t[r["award_status"]] += r["amount"]
     summary = wb.create_sheet("企业汇总")
-    append_row(summary, ("企业名称", "统一社会信用代码", "产品数", "已批准（元）", "已支付（元）", "合计（元）"))
-    _style_header(summary, (34, 22, 8, 14, 14, 14))
+    statuses = tuple(s for s in AWARD_STATUSES.values if s in statuses)  # one amount column each, in vocabulary order
+    append_row(summary, ("企业名称", "统一社会信用代码", "产品数", *(f"{AWARD_STATUSES.zh(s)}（元）" for s in statuses),
+                         "合计（元）"))
+    _style_header(summary, (34, 22, 8, *(14 for _ in statuses), 14))
     for (name, code), t in totals.items():
-        append_row(summary, (name, code, t["products"], t["approved"], t["paid"], t["approved"] + t["paid"]))
+        append_row(summary, (name, code, t["products"], *(t[s] for s in statuses), sum(t[s] for s in statuses)))
     _rules_sheet(wb, rules, actor.name)
     _save(wb, path)
     return {"file": str(path), "rows": len(rows), "enterprises": len(totals), "total": sum(r["amount"] for r in rows)}
@@ -104,14 +107,18 @@ def export_statement(session: Session, actor: Actor, rules: AwardRuleSet, uscc: 
     """对账单 for one enterprise: its balance and every certificate with amount, status and the reason in Chinese."""
     check_export_path(path)
     balance = enterprise_balance(session, actor, uscc, rules, as_of=as_of)
-    unit = "元" if balance["ceiling_unit"] == "yuan" else "个产品"
+    in_yuan = balance["ceiling_unit"] == "yuan"
+    unit = "元" if in_yuan else "个产品"
+    ceiling = yuan(balance["ceiling"]) if in_yuan else f"{balance['ceiling']:,} {unit}"
     wb, ws = _workbook()
     ws.title = "对账单"
     for label, value in (("企业名称", balance["enterprise"]), ("统一社会信用代码", balance["uscc"]),
-                         ("企业上限", f"{balance['ceiling']:,} {unit}（{ceiling_text(rules)}）"),
+                         ("企业上限", f"{ceiling}（{ceiling_text(rules)}）"),
                          ("末笔规则", last_award_text(rules)),
-                         ("计入上限（核算+批准+支付）", balance["awarded"]), ("其中已批准", balance["approved"]),
-                         ("其中已支付", balance["paid"]), ("待追回", balance["to_recover"]),
+                         (f"计入上限（{COUNTING_AWARD_LABEL}）", balance["awarded"]),
+                         (f"其中{AWARD_STATUSES.zh('approved')}", balance["approved"]),
+                         (f"其中{AWARD_STATUSES.zh('paid')}", balance["paid"]),
+                         (AWARD_STATUSES.zh("to_recover"), balance["to_recover"]),
                          (f"剩余额度（{unit}）", balance["remaining"]),
                          ("再有一个首次认证产品可得", balance["next_product_amount"]),
                          ("规则集版本", rules.version)):
@@ -123,8 +130,8 @@ def export_statement(session: Session, actor: Actor, rules: AwardRuleSet, uscc: 
     _style_header(ws, (30, 26, 14, 10, 10, 24, 80))
     for p in balance["products"]:
         append_row(ws, (p["product_name"], p["cert_no"], p["amount"],
-                   AWARD_STATUS_ZH.get(p["award_status"], p["award_status"]),
-                   STATUS_ZH.get(p["cert_status"], p["cert_status"]), p["reason_code"], p["reason"]))
+                   AWARD_STATUSES.zh(p["award_status"]), CERT_STATUSES.zh(p["cert_status"]), p["reason_code"],
+                   p["reason"]))
         ws.cell(row=ws.max_row, column=3).number_format = "#,##0"
     _rules_sheet(wb, rules, actor.name)
     _save(wb, path)
@@ -162,7 +169,7 @@ def export_certificates(session: Session, actor: Actor, path: str | Path, uscc: 
     rows = []
     for c, p, e in session.execute(stmt):
         rows.append([e.name, e.uscc, e.district or "", p.name, p.product_type, c.cert_no, c.programme, c.issuer,
-                     c.os_version or "", c.pass_date, STATUS_ZH.get(c.status, c.status), yes_no(p.first_version),
+                     c.os_version or "", c.pass_date, CERT_STATUSES.zh(c.status), yes_no(p.first_version),
                      c.derived_from_no or "", yes_no(e.registered_in_chongqing)])
     headers = [column.zh for column in COLUMNS]
     with atomic_output(path) as temporary:

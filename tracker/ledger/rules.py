@@ -14,6 +14,7 @@ from typing import Hashable
 from tracker.config import AwardRuleSet, ConfigError, Problem, _read_yaml, _validate, check_award_rules
 from tracker.ledger.columns import name_key
 from tracker.ledger.versions import version_key
+from tracker.formatting import yuan
 
 
 def load_rule_set(path: str | Path) -> AwardRuleSet:
@@ -31,10 +32,6 @@ def load_rule_set(path: str | Path) -> AwardRuleSet:
 
 def rules_from_config(config_dir: str | Path) -> AwardRuleSet:
     return load_rule_set(Path(config_dir) / "awards.yaml")
-
-
-def yuan(amount: int) -> str:
-    return f"{amount:,} 元"
 
 
 def ceiling_text(rules: AwardRuleSet) -> str:
@@ -59,9 +56,9 @@ def last_award_text(rules: AwardRuleSet) -> str:
     if rules.last_award == "partial":
         rest = cap - whole
         parts = " + ".join([f"{per // 10000:g}"] * (cap // per) + ([f"{rest / 10000:g}"] if rest else []))
-        return f"末笔按剩余额度部分发放（{parts} = {cap / 10000:g} 万元）"
+        return f"末笔按剩余额度部分发放（{parts} = {cap / 10000:g}万元）"
     parts = " + ".join([f"{per // 10000:g}"] * (cap // per)) or "0"
-    return f"只发整笔，剩余额度不足一笔不发（{parts} = {whole / 10000:g} 万元）"
+    return f"只发整笔，剩余额度不足一笔不发（{parts} = {whole / 10000:g}万元）"
 
 
 def effective_window(rules: AwardRuleSet):

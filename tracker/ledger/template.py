@@ -5,12 +5,13 @@ from pathlib import Path
 
 from tracker.ledger.columns import COLUMNS
 from tracker.models import PRODUCT_TYPES
+from tracker.vocab import CERT_STATUSES
 from tracker.spreadsheet import append_row, atomic_output, check_output_path, write_csv_rows
 
 TEMPLATE_SUFFIXES = (".xlsx", ".csv")
 
 _TEXT_COLUMNS = {"uscc", "cert_no", "derived_from", "os_version"}  # never let Excel turn these into numbers
-_CHOICES = {"product_type": PRODUCT_TYPES, "status": ("有效", "已撤销"), "first_version": ("是", "否"),
+_CHOICES = {"product_type": PRODUCT_TYPES, "status": tuple(CERT_STATUSES.labels().values()), "first_version": ("是", "否"),
             "registered_in_chongqing": ("是", "否")}
 
 

@@ -21,8 +21,8 @@ from tracker.people.corrections import person_nodes, person_of
 def _may_read(actor: Actor, show_emails: bool) -> None:
     require_role(actor, "admin", "evaluator", action="read people and organisations")
     if show_emails and not actor.is_admin:
-        raise AccessDenied(f"用户 {actor.name} 不能查看完整邮箱 / {actor.name} ({actor.role}) may not use "
-                           "--show-emails; it needs 管理员 admin")
+        raise AccessDenied(f"用户 {actor.name} 不能查看完整邮箱",
+                           f"{actor.name} ({actor.role}) may not use --show-emails; it needs 管理员 admin")
 
 
 def _email(value: str, show: bool) -> str:

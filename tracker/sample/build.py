@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from tracker import db as dbm
+from tracker.formatting import beijing_day_end
 from tracker.models import (
     Account,
     CollectionResult,
@@ -37,7 +38,7 @@ from tracker.models import (
 from tracker.sample import names
 
 DEFAULT_SEED = 2025
-DEFAULT_AS_OF = dt.date(2026, 11, 1)
+DEFAULT_AS_OF = dt.date(2026, 10, 31)  # the last day, in Beijing: activity up to 2026-10-31 23:59:59 +08:00
 MONTHS = 24
 BATCH = 5000
 UTC = dt.timezone.utc
@@ -179,7 +180,7 @@ def build_sample(url: str, scale: int = 1, seed: int = DEFAULT_SEED, as_of: dt.d
         writer.flush()
         if conn.dialect.name == "postgresql":
             _advance_sequences(conn, ids)
-    _resolve_people(url, dt.datetime.combine(as_of, dt.time(), UTC))
+    _resolve_people(url, beijing_day_end(as_of))
     progress and progress("people", 1, 1)
     _compute_awards(url, rules)
     progress and progress("awards", 1, 1)
@@ -270,8 +271,8 @@ class _World:
     def __init__(self, seed, scale, as_of, sizes, ids, writer, progress) -> None:
         self.seed, self.scale, self.as_of, self.sizes = seed, scale, as_of, sizes
         self.ids, self.w, self.progress = ids, writer, progress
-        self.as_of_dt = dt.datetime.combine(as_of, dt.time(), UTC)
-        self.months = _months(as_of - dt.timedelta(days=1))  # the 24 months that end on the as-of date
+        self.as_of_dt = beijing_day_end(as_of)  # as_of is the last day (Beijing) the sample covers
+        self.months = _months(as_of)  # the 24 months that end with the as-of date's month
         self.people: list[_PersonInfo] = []
         self.bots: list[_PersonInfo] = []
         self.org_members: dict[int, list[int]] = {}
@@ -627,14 +628,14 @@ class _World:
             final_stars = rng.randrange(0, 4)
         created = dt.datetime.combine(self.months[0], dt.time(), UTC) - dt.timedelta(days=rng.randrange(30, 1500))
         for m in range(MONTHS):
-            month_end = (self.months[m + 1] if m + 1 < MONTHS else self.as_of) - dt.timedelta(days=1)
+            month_end = self.months[m + 1] - dt.timedelta(days=1) if m + 1 < MONTHS else self.as_of
             growth = _shape(community["shape"], m) if community["shape"] != "declining" else 1.0
             share = ((m + 1) / MONTHS) ** (1.3 if growth > 1 else 0.8)
             stars = int(final_stars * share)
             last_push = (repo.stop_month - 1) if repo.stop_month else m
             self.w.add(RepositorySnapshot, {
                 "id": self.ids("repository_snapshots"), "repository_id": repo.id, "taken_on": month_end,
-                "taken_at": dt.datetime.combine(month_end, dt.time(23, 0), UTC), "stars": stars,
+                "taken_at": beijing_day_end(month_end) - dt.timedelta(hours=1), "stars": stars,  # 23:00 Beijing
                 "forks": int(stars * 0.18), "subscribers": max(1, int(stars * 0.05)),
                 "open_issues": open_issues if m == MONTHS - 1 else None, "created_at": created,
                 "pushed_at": None if repo.state == "empty" else

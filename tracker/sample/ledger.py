@@ -11,6 +11,7 @@ import random
 
 from sqlalchemy.engine import Connection
 
+from tracker.formatting import beijing_day_end
 from tracker.ledger.columns import normalise_product_name
 from tracker.models import Certificate, Enterprise, Product
 from tracker.sample import names
@@ -77,7 +78,7 @@ def build_ledger(conn: Connection, seed: int, scale: int, as_of: dt.date, sizes:
                                                       dt.timezone.utc) if cert.get("revoked") else None,
                     "revoked_reason": "示例：复核发现兼容性测试报告不完整" if cert.get("revoked") else None,
                     "derived_from_no": derived, "derived_from_id": None,
-                    "imported_at": dt.datetime.combine(as_of, dt.time(), dt.timezone.utc)})
+                    "imported_at": beijing_day_end(as_of) - dt.timedelta(hours=2)})
                 first_cert_of_enterprise = first_cert_of_enterprise or cert_no
     writer.flush()
     _link_derived(conn)

@@ -29,8 +29,9 @@ from typing import Literal
 from tracker.scoring.identity import model_hash as compute_model_hash
 from tracker.scoring.model import MissingPolicy, Normalisation, ScoringModel
 from tracker.scoring.transforms import best_fraction, fraction, worst_fraction
+from tracker.vocab import SCORE_STATUSES
 
-Status = Literal["ok", "unavailable"]
+Status = Literal[SCORE_STATUSES.values]  # type: ignore[valid-type]  # ranked | unavailable (tracker.vocab)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def score_signals(
         final = (raw - low) / (high - low)
     final = min(max(final, 0.0), 1.0) * model.scale
     return ScoreResult(
-        name=name, model=model.name, model_hash=digest, status="ok",
+        name=name, model=model.name, model_hash=digest, status="ranked",
         score=round(final, model.decimals), raw_score=raw * model.scale, coverage=coverage,
         contributions=contributions, groups=groups, missing=missing,
     )
@@ -137,12 +138,12 @@ def score_signals(
 def rank_results(results: Iterable[ScoreResult]) -> list[ScoreResult]:
     """Highest score first with competition ranks (1, 2, 2, 4); unavailable rows last, unranked."""
     results = list(results)
-    scored = sorted((r for r in results if r.status == "ok"), key=lambda r: (-r.score, r.name))
+    scored = sorted((r for r in results if r.status == "ranked"), key=lambda r: (-r.score, r.name))
     ranked: list[ScoreResult] = []
     for position, result in enumerate(scored, start=1):
         tied = ranked and ranked[-1].score == result.score
         ranked.append(replace(result, rank=ranked[-1].rank if tied else position))
-    ranked.extend(sorted((r for r in results if r.status != "ok"), key=lambda r: r.name))
+    ranked.extend(sorted((r for r in results if r.status != "ranked"), key=lambda r: r.name))
     return ranked
 
 

@@ -1,0 +1,128 @@
+"""Every vocabulary of the application, each defined once: value, Chinese label, English label, properties.
+
+The models build their CHECK constraints from these values, the command line and the exports print these labels,
+the pages show them, the rules read the properties ("counts against the ceiling") from here. The vocabularies the
+collector needs as well (streams, repository and work-item states) live in `common.vocabulary`, which imports nothing
+of ours, and are re-exported here. Platform names are not here: the platform registry owns them.
+
+Adding a value: add its Term here and a migration for the CHECK constraint it changes.
+"""
+from __future__ import annotations
+
+from common.vocabulary import ISSUE_STATES, PULL_STATES, REPO_STATES, STREAMS, Term, Vocabulary
+
+__all__ = ["AWARD_STATUSES", "CERT_STATUSES", "COUNTING_AWARD_LABEL", "COUNTING_AWARD_STATUSES",
+           "DECIDED_AWARD_STATUSES", "FROZEN_AWARD_STATUSES", "CORRECTION_KINDS", "FOCUS_FIELDS", "ISSUE_STATES", "NOT_COMPUTED",
+           "ORGANISATION_KINDS", "PRODUCT_TYPES", "PULL_STATES", "REPO_STATES", "RESULT_STATUSES", "ROLES",
+           "ROUND_STATUSES", "RUN_STATUSES", "SCORE_STATUSES", "STREAMS", "Term", "Vocabulary"]
+
+# --- communities ------------------------------------------------------------------------------------------------------
+
+FOCUS_FIELDS = Vocabulary(
+    "focus field",
+    Term("automotive", "汽车", "automotive"),
+    Term("smart-terminal", "智能终端", "smart terminals"),
+    Term("education", "教育", "education"),
+    Term("other", "其他", "other"),
+)
+
+ORGANISATION_KINDS = Vocabulary(
+    "organisation kind",
+    Term("company", "企业", "company"),
+    Term("university", "高校", "university"),
+    Term("government", "政府机构", "government"),
+    Term("foundation", "基金会", "foundation"),
+    Term("individual", "个人", "individual"),
+    Term("other", "其他", "other"),
+)
+
+CORRECTION_KINDS = Vocabulary(
+    "correction kind",
+    Term("merge", "合并", "merge"),
+    Term("split", "拆分", "split"),
+    Term("distinct", "不是同一人", "distinct"),
+    Term("bot", "机器人", "bot"),
+    Term("domain", "邮箱域名", "domain"),
+    Term("affiliation", "任职", "affiliation"),
+)
+
+# --- collection -------------------------------------------------------------------------------------------------------
+
+RUN_STATUSES = Vocabulary(
+    "collection run status",
+    Term("running", "进行中", "running"),
+    Term("ok", "完成", "ok"),
+    Term("partial", "部分完成", "partial"),
+    Term("failed", "失败", "failed"),
+    Term("interrupted", "已中断", "interrupted"),
+)
+
+RESULT_STATUSES = Vocabulary(
+    "collection result status",
+    Term("ok", "完成", "ok"),
+    Term("partial", "部分完成", "partial", flags=frozenset({"stopped_early"})),  # a stream hit max_pages_per_stream
+    Term("failed", "失败", "failed"),
+    Term("skipped", "已跳过", "skipped", flags=frozenset({"stopped_early"})),  # the deadline came before it started
+    Term("deadline", "到时停止", "deadline", flags=frozenset({"stopped_early"})),  # the deadline came during it
+)
+"""Per repository and run. Every `stopped_early` status resumes from its bookmarks on the next run."""
+
+# --- the certificate award ledger -------------------------------------------------------------------------------------
+
+PRODUCT_TYPES = Vocabulary(
+    "product type",  # the values are the policy's own Chinese words
+    Term("开发板", "开发板", "development board"),
+    Term("模组", "模组", "module"),
+    Term("设备", "设备", "device"),
+    Term("发行版", "发行版", "distribution"),
+    Term("软件", "软件", "software"),
+)
+
+CERT_STATUSES = Vocabulary(
+    "certificate status",
+    Term("valid", "有效", "valid", aliases=("正常",)),
+    Term("revoked", "已撤销", "revoked", aliases=("撤销", "已吊销")),
+)
+
+COUNTS = "counts_against_ceiling"  # computed, approved or paid: uses the enterprise's ceiling
+DECIDED = "decided"  # approved or paid: held within the ceiling at approval, published in the 公示 list
+FROZEN = "frozen"  # recomputation leaves it as it is
+
+AWARD_STATUSES = Vocabulary(
+    "award status",
+    Term("computed", "已核算", "computed", flags=frozenset({COUNTS})),
+    Term("approved", "已批准", "approved", flags=frozenset({COUNTS, DECIDED, FROZEN})),
+    Term("paid", "已拨付", "paid", flags=frozenset({COUNTS, DECIDED, FROZEN})),
+    Term("to_recover", "待追回", "to recover", flags=frozenset({FROZEN})),
+    Term("released", "已释放", "released", flags=frozenset({FROZEN})),
+    shown=(Term("not_computed", "未核算", "not computed"),),  # a certificate with no award row yet
+)
+NOT_COMPUTED = "not_computed"
+COUNTING_AWARD_STATUSES = AWARD_STATUSES.with_flag(COUNTS)  # computed, approved, paid
+DECIDED_AWARD_STATUSES = AWARD_STATUSES.with_flag(DECIDED)  # approved, paid
+FROZEN_AWARD_STATUSES = AWARD_STATUSES.with_flag(FROZEN)  # approved, paid, to_recover, released
+COUNTING_AWARD_LABEL = "+".join(AWARD_STATUSES.zh(s) for s in COUNTING_AWARD_STATUSES)  # 已核算+已批准+已拨付
+
+# --- evaluation -------------------------------------------------------------------------------------------------------
+
+ROUND_STATUSES = Vocabulary(
+    "round status",
+    Term("draft", "草稿", "draft"),
+    Term("frozen", "已冻结", "frozen"),
+    Term("published", "已发布", "published"),
+)
+
+SCORE_STATUSES = Vocabulary(
+    "score status",
+    Term("ranked", "已排名", "ranked"),
+    Term("unavailable", "数据不足", "unavailable"),  # too little data: no score, no rank
+)
+
+# --- people using the app ---------------------------------------------------------------------------------------------
+
+ROLES = Vocabulary(
+    "role",
+    Term("admin", "管理员", "administrator"),
+    Term("evaluator", "评审专家", "evaluator"),
+    Term("enterprise", "企业用户", "enterprise user"),
+)
