@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 import re
-import sys
 import tempfile
 from array import array
 from dataclasses import dataclass, field
@@ -300,11 +299,14 @@ class _FileChecks:
         self.first_cert: dict[str, int] = {}  # cert_no -> its first row
         self.by_code: dict[str, tuple[int, str, Any, Any]] = {}  # uscc -> (row, name, district, registered)
         self.by_name: dict[str, tuple[int, str]] = {}  # name key -> (row, uscc)
-        self.by_product: dict[tuple, tuple[int, bool]] = {}  # identity -> (row, first_version)
+        self.by_product: dict[tuple, int] = {}  # identity -> 2 * its first row + its first_version
+        self.codes: dict[str, str] = {}  # one string per code, shared by every key that holds it
         self.derived: dict[str, tuple[str, int, str]] = {}  # cert_no -> (derived_from, row, derived_from as written)
 
     def check(self, row: Row) -> None:
         out, v = self.out, row.values
+        if "uscc" in v:
+            v["uscc"] = self.codes.setdefault(v["uscc"], v["uscc"])
         if "cert_no" in v:
             seen_at = self.first_cert.get(v["cert_no"])
             if seen_at is not None:
@@ -339,7 +341,8 @@ class _FileChecks:
                         f"{named_code} / row {named_at} gives another code for the same name",
                         "一个企业只有一个统一社会信用代码，核对后统一 / an enterprise has one code: correct one of them")
         if row.has("uscc", "product_key", "product_type", "first_version"):
-            seen_at, first_version = self.by_product.setdefault(row.product_identity, (row.number, v["first_version"]))
+            seen_at, first_version = divmod(self.by_product.setdefault(
+                row.product_identity, 2 * row.number + bool(v["first_version"])), 2)
             if first_version != v["first_version"]:
                 out.add(row, "first_version", "first_version.differs_in_file",
                         f"同一产品在第 {seen_at} 行的首版次为 {'是' if first_version else '否'} / "
@@ -349,7 +352,7 @@ class _FileChecks:
     def finish(self) -> set[int]:
         """Derived-from chains inside the file must end (no cycles); the rows that fail here, by number."""
         failed = set()
-        self.by_code = self.by_name = self.by_product = {}  # type: ignore[assignment]  # no longer needed
+        self.by_code, self.by_name, self.by_product, self.codes = {}, {}, {}, {}  # no longer needed
         for no, (target, number, written) in self.derived.items():
             seen_nos = {no}
             current: str | None = target
@@ -448,7 +451,8 @@ class _NewCertificate(NamedTuple):
 class _Plan:
     new_enterprises: dict[str, str] = field(default_factory=dict)  # uscc -> the name on its first row
     enterprise_updates: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> changed fields
-    new_products: dict[tuple, Any] = field(default_factory=dict)  # identity -> (name, first_version); id once written
+    new_products: dict[tuple, int | None] = field(default_factory=dict)  # identity -> None; the id once written
+    product_rows: _Spill = field(default_factory=lambda: _Spill(CHUNK_ROWS))  # (identity, name, first_version)
     new_certificates: _Spill = field(default_factory=lambda: _Spill(CHUNK_ROWS))  # _NewCertificate, in file order
     registered: dict[str, bool] = field(default_factory=dict)  # uscc -> the value a row states explicitly
     district: dict[str, str] = field(default_factory=dict)
@@ -502,16 +506,18 @@ def _check_database(out: _Collector, session: Session, chunks: Iterable[list[Row
                     ) -> _Plan:
     """Each row without an error against what is stored, a chunk of rows at a time; new certificates go to disk."""
     plan = _Plan()
-    # the first certificate (pass date, number) of each product that gets a new one, stored or new, to tell first
-    # certifications from re-certifications; True when that first one is new
-    first_of_product: dict[tuple, tuple[dt.date, str, bool]] = {}
+    # to tell first certifications from re-certifications: for each stored product that gets a new certificate, its
+    # first certificate (pass date, number), stored or new; True when that first one is new. (Of a new product's
+    # certificates, all but the first are re-certifications.)
+    first_of_product: dict[int, tuple[dt.date, str, bool]] = {}
+    codes_seen: dict[str, str] = {}  # one string per code, shared by every key that holds it
     for good in chunks:
         stored = _stored_certificates(session, [r.values["cert_no"] for r in good]
                                       + [r.values["derived_from"] for r in good if r.values.get("derived_from")])
         codes = {r.values["uscc"] for r in good}
         enterprises = _stored_enterprises(session, codes)
         products = _stored_products(session, enterprises)
-        new: list[Row] = []
+        new: list[tuple[Row, int | None]] = []  # (row, id of its stored product)
         for row in good:
             v = row.values
             if v.get("registered_in_chongqing") is not None:
@@ -555,53 +561,45 @@ def _check_database(out: _Collector, session: Session, chunks: Iterable[list[Row
                 continue
             if enterprise is None:
                 plan.new_enterprises.setdefault(v["uscc"], v["enterprise_name"])
-            identity = row.product_identity
+            identity = (codes_seen.setdefault(v["uscc"], v["uscc"]), v["product_key"], v["product_type"])
             product = products.get(identity)
             if product is not None and product[2] != v["first_version"]:
                 out.add(row, "first_version", "first_version.conflicts_with_database",
                         f"产品「{product[1]}」已登记为{'首版次' if product[2] else '非首版次'} / the stored "
                         "product says otherwise", "按已登记的填写，或请管理员更正产品 / match the stored product")
                 continue
-            if product is None:
-                plan.new_products.setdefault(identity, (v["product_name"], v["first_version"]))
-            new.append(row)
-        _note_first_certificates(session, new, products, first_of_product)
-        for row in new:
+            if product is None and identity not in plan.new_products:
+                plan.new_products[identity] = None
+                plan.product_rows.append((identity, v["product_name"], v["first_version"]))
+            new.append((row, None if product is None else product[0]))
+        _note_first_certificates(session, new, first_of_product)
+        for row, _ in new:
             v = row.values
             plan.new_certificates.append(_NewCertificate(
-                _shared_identity(row), v["cert_no"], v["issuer"], v["cert_type"], v["os_version"], v["api_level"],
+                row.product_identity, v["cert_no"], v["issuer"], v["cert_type"], v["os_version"], v["api_level"],
                 v["pass_date"], v["status"], v.get("derived_from")))
-    plan.recertifications = plan.new_certificates.count - sum(1 for *_, is_new in first_of_product.values() if is_new)
+    plan.recertifications = (plan.new_certificates.count - len(plan.new_products)
+                             - sum(1 for *_, is_new in first_of_product.values() if is_new))
     plan.enterprise_updates = {k: c for k, c in plan.enterprise_updates.items() if c}
     return plan
 
 
-def _shared_identity(row: Row) -> tuple[str, str, str]:
-    """The product identity with its strings shared between the rows and maps that hold it."""
-    return tuple(sys.intern(part) for part in row.product_identity)  # type: ignore[return-value]
-
-
-def _note_first_certificates(session: Session, new: list[Row], products: dict[tuple, Any],
-                             first_of_product: dict[tuple, tuple[dt.date, str, bool]]) -> None:
-    """Keep, per product, the earliest (pass date, number) among its stored certificates and the new ones so far."""
-    unseen = {}
-    for row in new:
-        identity = row.product_identity
-        if identity not in first_of_product and identity in products:
-            unseen[products[identity][0]] = _shared_identity(row)
-    for clause in _member_of(session, Certificate.product_id, sorted(unseen)):
+def _note_first_certificates(session: Session, new: list[tuple[Row, int | None]],
+                             first_of_product: dict[int, tuple[dt.date, str, bool]]) -> None:
+    """Keep, per stored product, the earliest (pass date, number) among its stored certificates and the new ones."""
+    unseen = sorted({pid for _, pid in new if pid is not None and pid not in first_of_product})
+    for clause in _member_of(session, Certificate.product_id, unseen):
         stmt = select(Certificate.product_id, Certificate.pass_date, Certificate.cert_no).where(clause)
         for pid, pass_date, no in session.execute(stmt):
-            identity = unseen[pid]
-            first = first_of_product.get(identity)
+            first = first_of_product.get(pid)
             if first is None or (pass_date, no) < first[:2]:
-                first_of_product[identity] = (pass_date, no, False)
-    for row in new:
-        v = row.values
-        identity = _shared_identity(row)
-        first = first_of_product.get(identity)
-        if first is None or (v["pass_date"], v["cert_no"]) < first[:2]:
-            first_of_product[identity] = (v["pass_date"], v["cert_no"], True)
+                first_of_product[pid] = (pass_date, no, False)
+    for row, pid in new:
+        if pid is not None:
+            v = row.values
+            first = first_of_product.get(pid)
+            if first is None or (v["pass_date"], v["cert_no"]) < first[:2]:
+                first_of_product[pid] = (v["pass_date"], v["cert_no"], True)
 
 
 # --- writing, in chunks of plain INSERTs ------------------------------------------------------------------------------
@@ -640,17 +638,17 @@ def _apply(session: Session, actor: Actor, plan: _Plan, report: ImportReport, fi
             for uscc, name in chunk])
 
     table = Product.__table__
-    for chunk in _chunks(plan.new_products.items(), CHUNK_ROWS):
-        stored = _stored_enterprises(session, {i[0] for i, _ in chunk if i[0] not in enterprise_ids})
+    for chunk in plan.product_rows.chunks():
+        stored = _stored_enterprises(session, {i[0] for i, *_ in chunk if i[0] not in enterprise_ids})
         values = [{"enterprise_id": enterprise_ids[i[0]] if i[0] in enterprise_ids else stored[i[0]][0],
                    "name": name, "normalised_name": i[1], "product_type": i[2], "first_version": first_version}
-                  for i, (name, first_version) in chunk]
+                  for i, name, first_version in chunk]
         ids = _insert(session, Product, values)
         record_created_values(session, actor, "product.create", "product", [
             (f"{i[0]}/{row['name']}/{i[2]}", _after(table, row | {"id": pid}))
-            for (i, _), row, pid in zip(chunk, values, ids)])
-        for (identity, _), pid in zip(chunk, ids):
-            plan.new_products[identity] = pid  # the same keys: safe while iterating
+            for (i, *_), row, pid in zip(chunk, values, ids)])
+        for (identity, *_), pid in zip(chunk, ids):
+            plan.new_products[identity] = pid
 
     certificate_ids, product_ids = array("q"), array("q")  # in file order, for the audit entries written once
     # derived_from_id is known
@@ -768,3 +766,4 @@ def _import(session: Session, actor: Actor, path: Path, report: ImportReport, go
         return report
     finally:
         plan.new_certificates.close()
+        plan.product_rows.close()
