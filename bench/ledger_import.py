@@ -64,17 +64,7 @@ print(json.dumps({"seconds": first, "again": second, "base_mb": base, "peak_mb":
 """
 
 
-DRY_PEAK = r"""
-def peak_mb():
-    # this process's own high-water mark: on Linux ru_maxrss starts at the parent's RSS (it survives exec)
-    try:
-        with open("/proc/self/status") as fh:
-            return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-"""
-
-CHILD = r"""
+DRY_CHILD = r"""
 import json, resource, sys, time
 """ + PEAK + r"""
 if len(sys.argv) > 3:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import tracemalloc
 
@@ -147,6 +148,7 @@ def traced_peak(run, monkeypatch, *args) -> int:
         return opened(*a, **k)
 
     monkeypatch.setattr(importer, "open_sheet", open_sheet)
+    gc.collect()
     tracemalloc.start()
     try:
         code, _, err = run(*args)
@@ -157,10 +159,11 @@ def traced_peak(run, monkeypatch, *args) -> int:
         monkeypatch.setattr(importer, "open_sheet", opened)
 
 
-@pytest.mark.parametrize("mode", ["--dry-run", "--no-recompute"])
-def test_memory_stays_nearly_flat_in_the_number_of_rows(mtx, tmp_path, small_chunks, monkeypatch, mode):
-    """Four times the rows may add a few hundred bytes per row (the keys the file checks need), not whole rows:
-    before streaming, a parsed row cost about 2 KB in a dry run and 8 KB in an import."""
+@pytest.mark.parametrize("mode, limit", [("--dry-run", 400), ("--no-recompute", 1500)])
+def test_memory_stays_nearly_flat_in_the_number_of_rows(mtx, tmp_path, small_chunks, monkeypatch, mode, limit):
+    """Four times the rows may add a few hundred bytes per row (the keys the cross-row checks need), not whole rows:
+    before streaming, each row added about 0.8 KB to a dry run and 8 KB to an import (measured ~0.2 and ~0.6 KB
+    after)."""
     def file(n: int, tag: int) -> str:  # new enterprises and certificates each time
         rows = [good_row(i, enterprise=10_000 * tag + i // 4, 证书编号=f"OH-M{tag}-{i:05d}",
                          产品名称=f"产品 {i // 4}-{i % 3}") for i in range(n)]
@@ -169,5 +172,4 @@ def test_memory_stays_nearly_flat_in_the_number_of_rows(mtx, tmp_path, small_chu
     traced_peak(mtx, monkeypatch, "certs", "import", file(200, 1), mode)  # first use: caches, compiled statements
     large = traced_peak(mtx, monkeypatch, "certs", "import", file(800, 2), mode)
     small = traced_peak(mtx, monkeypatch, "certs", "import", file(200, 3), mode)
-    print(f"{mode}: {small / 1e6:.2f} MB, {large / 1e6:.2f} MB: {(large - small) / 600:.0f} bytes per row")
-    assert (large - small) / 600 < 800, f"{(large - small) / 600:.0f} bytes per row"
+    assert (large - small) / 600 < limit, f"{(large - small) / 600:.0f} bytes per row"
