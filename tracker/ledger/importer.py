@@ -4,6 +4,10 @@ The import runs in three passes over plain values: each cell (codes, dates, vers
 (duplicates, one name per code, references between rows), then the database (same certificate number with different
 data is a conflict; a changed enterprise name is an update). Only a file without errors is written, in the caller's
 transaction; importing the same file again finds every certificate unchanged and writes nothing.
+
+The first two passes run as the rows stream in, keeping only the keys the cross-row checks need; the rows without an
+error wait in a temporary file, and the database pass and the writing (plain INSERTs and audit entries in chunks of
+CHUNK_ROWS) read them back a chunk at a time, so memory stays nearly flat in the number of rows.
 """
 from __future__ import annotations
 
@@ -502,10 +506,10 @@ def _stored_products(session: Session, codes: Iterable[str]) -> dict[tuple, Any]
     return found
 
 
-def _check_database(out: _Collector, session: Session, chunks: Iterable[list[Row]], file_cert_nos: Container[str]
-                    ) -> _Plan:
-    """Each row without an error against what is stored, a chunk of rows at a time; new certificates go to disk."""
-    plan = _Plan()
+def _check_database(out: _Collector, session: Session, chunks: Iterable[list[Row]], file_cert_nos: Container[str],
+                    plan: _Plan) -> None:
+    """Each row without an error against what is stored, a chunk of rows at a time, into `plan`; the new certificates
+    and products wait on disk."""
     # to tell first certifications from re-certifications: for each stored product that gets a new certificate, its
     # first certificate (pass date, number), stored or new; True when that first one is new. (Of a new product's
     # certificates, all but the first are re-certifications.)
@@ -581,7 +585,6 @@ def _check_database(out: _Collector, session: Session, chunks: Iterable[list[Row
     plan.recertifications = (plan.new_certificates.count - len(plan.new_products)
                              - sum(1 for *_, is_new in first_of_product.values() if is_new))
     plan.enterprise_updates = {k: c for k, c in plan.enterprise_updates.items() if c}
-    return plan
 
 
 def _note_first_certificates(session: Session, new: list[tuple[Row, int | None]],
@@ -748,8 +751,9 @@ def _import(session: Session, actor: Actor, path: Path, report: ImportReport, go
     in_cycles = checks.finish()
     rows = ([Row(number, raw, values) for number, raw, values in chunk if number not in in_cycles]
             for chunk in good.chunks())
-    plan = _check_database(out, session, rows, checks.first_cert)
+    plan = _Plan()
     try:
+        _check_database(out, session, rows, checks.first_cert, plan)
         report.issues.sort(key=lambda i: (i.row, i.severity != "error"))
         if report.errors:
             return report
