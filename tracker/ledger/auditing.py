@@ -19,3 +19,14 @@ def record_created(session: Session, actor: Actor, action: str, entity: str, row
     session.execute(insert(AuditEntry), [
         {"at": at, "actor": actor.name, "actor_role": actor.role, "action": action, "entity": entity,
          "entity_key": key, "before": None, "after": audit._plain(audit.row_dict(obj))} for key, obj in rows])
+
+
+def record_created_values(session: Session, actor: Actor, action: str, entity: str,
+                          rows: list[tuple[str, dict[str, Any]]]) -> None:
+    """As `record_created`, for rows inserted without ORM objects: (key, the row's columns as inserted, id included)."""
+    if not rows:
+        return
+    at = utcnow()
+    session.execute(insert(AuditEntry), [
+        {"at": at, "actor": actor.name, "actor_role": actor.role, "action": action, "entity": entity,
+         "entity_key": key, "before": None, "after": audit._plain(values)} for key, values in rows])

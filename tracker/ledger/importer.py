@@ -4,23 +4,29 @@ The import runs in three passes over plain values: each cell (codes, dates, vers
 (duplicates, one name per code, references between rows), then the database (same certificate number with different
 data is a conflict; a changed enterprise name is an update). Only a file without errors is written, in the caller's
 transaction; importing the same file again finds every certificate unchanged and writes nothing.
+
+The first two passes run as the rows stream in, keeping only the keys the cross-row checks need; the rows without an
+error wait in a temporary file, and the database pass and the writing (plain INSERTs and audit entries in chunks of
+CHUNK_ROWS) read them back a chunk at a time, so memory stays nearly flat in the number of rows.
 """
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import re
-from collections import defaultdict
+import tempfile
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Container, Iterable, Iterator, NamedTuple
 
-from sqlalchemy import any_, literal, select
+from sqlalchemy import any_, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from tracker import audit
 from tracker.access import Actor, require_role
-from tracker.ledger.auditing import record_created
+from tracker.ledger.auditing import record_created_values
 from tracker.ledger.columns import (
     COLUMN_BY_KEY, COLUMNS, CHONGQING_DISTRICTS, HEADER_LOOKUP, ISSUER_BY_CERT_TYPE, STATUS_ZH, CellError, clean_name,
     header_key, name_key, normalise_product_name, parse_date, parse_product_type, parse_status, parse_yes_no, text_of)
@@ -30,7 +36,7 @@ from tracker.ledger.reading import FileUnreadable, Sheet, file_sha256, open_shee
 from tracker.ledger.report import ImportIssue, ImportReport
 from tracker.ledger.uscc import check_uscc, is_chongqing
 from tracker.ledger.versions import VersionError, normalise_os_version, old_version_after_cutoff
-from tracker.models import Certificate, Enterprise, Product
+from tracker.models import Certificate, Enterprise, Product, utcnow
 from tracker.spreadsheet import looks_like_formula
 
 MAX_LENGTH = {"enterprise_name": 200, "district": 50, "product_name": 300, "cert_no": 100, "cert_type": 200,
@@ -282,72 +288,140 @@ def _parse_row(out: _Collector, number: int, cells: list[Any], columns: dict[int
     return row
 
 
-# --- pass 2: the file as a whole --------------------------------------------------------------------------------------
+# --- pass 2: the file as a whole, one row at a time -------------------------------------------------------------------
 
 
-def _check_file(out: _Collector, rows: list[Row]) -> None:
-    first_cert: dict[str, Row] = {}
-    by_code: dict[str, Row] = {}
-    by_name: dict[str, Row] = {}
-    by_product: dict[tuple, Row] = {}
-    for row in rows:
-        v = row.values
+class _FileChecks:
+    """Each row against the first row with the same key, as the rows stream past.
+
+    Only keys, first-row numbers and the few values compared are kept, never the rows: memory grows with the distinct
+    certificates, enterprises and products, a few dozen bytes each, not with whole parsed rows.
+    """
+
+    def __init__(self, out: _Collector):
+        self.out = out
+        self.first_cert: dict[str, int] = {}  # cert_no -> its first row
+        self.by_code: dict[str, tuple[int, str, Any, Any]] = {}  # uscc -> (row, name, district, registered)
+        self.by_name: dict[str, tuple[int, str]] = {}  # name key -> (row, uscc)
+        self.by_product: dict[tuple, int] = {}  # identity -> 2 * its first row + its first_version
+        self.codes: dict[str, str] = {}  # one string per code, shared by every key that holds it
+        self.derived: dict[str, tuple[str, int, str]] = {}  # cert_no -> (derived_from, row, derived_from as written)
+
+    def check(self, row: Row) -> None:
+        out, v = self.out, row.values
+        if "uscc" in v:
+            v["uscc"] = self.codes.setdefault(v["uscc"], v["uscc"])
         if "cert_no" in v:
-            seen = first_cert.get(v["cert_no"])
-            if seen is not None:
-                out.add(row, "cert_no", "cert_no.duplicate_in_file", f"证书编号与第 {seen.number} 行重复 / the same "
-                        f"certificate number as row {seen.number}", "删除重复行，或改正编号 / delete the duplicate row "
+            seen_at = self.first_cert.get(v["cert_no"])
+            if seen_at is not None:
+                out.add(row, "cert_no", "cert_no.duplicate_in_file", f"证书编号与第 {seen_at} 行重复 / the same "
+                        f"certificate number as row {seen_at}", "删除重复行，或改正编号 / delete the duplicate row "
                         "or correct the number")
                 v.pop("cert_no")
             else:
-                first_cert[v["cert_no"]] = row
+                self.first_cert[v["cert_no"]] = row.number
+                if v.get("derived_from") is not None:
+                    self.derived[v["cert_no"]] = (v["derived_from"], row.number, row.raw.get("derived_from", ""))
         if row.has("uscc", "enterprise_name"):
-            seen = by_code.setdefault(v["uscc"], row)
-            if seen is not row:
-                if name_key(seen.values["enterprise_name"]) != name_key(v["enterprise_name"]):
+            seen = self.by_code.setdefault(v["uscc"], (row.number, v["enterprise_name"], v.get("district"),
+                                                        v.get("registered_in_chongqing")))
+            if seen[0] != row.number:
+                seen_at, seen_name = seen[0], seen[1]
+                if name_key(seen_name) != name_key(v["enterprise_name"]):
                     out.add(row, "enterprise_name", "enterprise_name.differs_in_file",
-                            f"同一代码在第 {seen.number} 行的企业名称为「{seen.values['enterprise_name']}」 / row "
-                            f"{seen.number} gives another name for the same code", "统一企业名称（以营业执照为准） / use "
+                            f"同一代码在第 {seen_at} 行的企业名称为「{seen_name}」 / row "
+                            f"{seen_at} gives another name for the same code", "统一企业名称（以营业执照为准） / use "
                             "one name, as on the business licence")
-                for key, label in (("district", "所在区县"), ("registered_in_chongqing", "注册地在重庆")):
-                    a, b = seen.values.get(key), v.get(key)
+                for key, label, a in (("district", "所在区县", seen[2]),
+                                      ("registered_in_chongqing", "注册地在重庆", seen[3])):
+                    b = v.get(key)
                     if a is not None and b is not None and a != b:
-                        out.add(row, key, f"{key}.differs_in_file", f"同一企业在第 {seen.number} 行的{label}不同 / "
-                                f"row {seen.number} gives another {key} for the same enterprise",
+                        out.add(row, key, f"{key}.differs_in_file", f"同一企业在第 {seen_at} 行的{label}不同 / "
+                                f"row {seen_at} gives another {key} for the same enterprise",
                                 "同一企业各行填写一致 / make every row of the enterprise agree")
-            named = by_name.setdefault(name_key(v["enterprise_name"]), row)
-            if named.values.get("uscc") != v["uscc"]:
-                out.add(row, "uscc", "uscc.differs_in_file", f"同名企业在第 {named.number} 行的代码为 "
-                        f"{named.values.get('uscc')} / row {named.number} gives another code for the same name",
+            named_at, named_code = self.by_name.setdefault(name_key(v["enterprise_name"]), (row.number, v["uscc"]))
+            if named_code != v["uscc"]:
+                out.add(row, "uscc", "uscc.differs_in_file", f"同名企业在第 {named_at} 行的代码为 "
+                        f"{named_code} / row {named_at} gives another code for the same name",
                         "一个企业只有一个统一社会信用代码，核对后统一 / an enterprise has one code: correct one of them")
         if row.has("uscc", "product_key", "product_type", "first_version"):
-            seen = by_product.setdefault(row.product_identity, row)
-            if seen.values["first_version"] != v["first_version"]:
+            seen_at, first_version = divmod(self.by_product.setdefault(
+                row.product_identity, 2 * row.number + bool(v["first_version"])), 2)
+            if first_version != v["first_version"]:
                 out.add(row, "first_version", "first_version.differs_in_file",
-                        f"同一产品在第 {seen.number} 行的首版次为 {'是' if seen.values['first_version'] else '否'} / "
-                        f"row {seen.number} says otherwise for the same product", "同一产品各行填写一致 / make the "
+                        f"同一产品在第 {seen_at} 行的首版次为 {'是' if first_version else '否'} / "
+                        f"row {seen_at} says otherwise for the same product", "同一产品各行填写一致 / make the "
                         "rows of one product agree")
-    # derived_from chains inside the file must end (no cycles)
-    targets = {no: r.values.get("derived_from") for no, r in first_cert.items() if "cert_no" in r.values}
-    for no, row in first_cert.items():
-        seen_nos = {no}
-        current = targets.get(no)
-        while current is not None and current in targets:
-            if current in seen_nos:
-                out.add(row, "derived_from", "derived_from.cycle", f"继承关系成环（{no} → … → {current}） / the "
-                        "derived-from references form a cycle", "首次认证的证书不填「继承自」 / leave derived_from empty "
-                        "on the original certificate")
-                break
-            seen_nos.add(current)
-            current = targets.get(current)
+
+    def finish(self) -> set[int]:
+        """Derived-from chains inside the file must end (no cycles); the rows that fail here, by number."""
+        failed = set()
+        self.by_code, self.by_name, self.by_product, self.codes = {}, {}, {}, {}  # no longer needed
+        for no, (target, number, written) in self.derived.items():
+            seen_nos = {no}
+            current: str | None = target
+            while current is not None and current in self.first_cert:
+                if current in seen_nos:
+                    self.out.add(Row(number, {"derived_from": written}), "derived_from", "derived_from.cycle",
+                                 f"继承关系成环（{no} → … → {current}） / the derived-from references form a cycle",
+                                 "首次认证的证书不填「继承自」 / leave derived_from empty on the original certificate")
+                    failed.add(number)
+                    break
+                seen_nos.add(current)
+                current = self.derived[current][0] if current in self.derived else None
+        return failed
 
 
-# --- pass 3: against the database -------------------------------------------------------------------------------------
+class _Spill:
+    """Items written to a temporary file in pickled chunks and read back in order, chunk by chunk: a pass over every
+    row in flat memory (the file is ours, written and read by this process only)."""
+
+    def __init__(self, size: int):
+        self._file = tempfile.TemporaryFile()
+        self._buffer: list = []
+        self._size = size
+        self.count = 0
+
+    def append(self, item: Any) -> None:
+        self._buffer.append(item)
+        self.count += 1
+        if len(self._buffer) >= self._size:
+            self._dump()
+
+    def _dump(self) -> None:
+        if self._buffer:
+            pickle.dump(self._buffer, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._buffer = []
+
+    def chunks(self) -> Iterator[list]:
+        self._dump()
+        self._file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self._file)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self._file.close()
 
 
-def _chunks(items: list, size: int = 900) -> Iterable[list]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+# rows held in memory at once in passes 3 and 4 (a chunk's parsed rows, its stored matches, one INSERT's values)
+CHUNK_ROWS = 2000
+
+
+# --- pass 3: against the database, a chunk of rows at a time ----------------------------------------------------------
+
+
+def _chunks(items: Iterable, size: int = 900) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _member_of(session: Session, column, values: Iterable) -> Iterable:
@@ -363,12 +437,27 @@ def _member_of(session: Session, column, values: Iterable) -> Iterable:
         yield column.in_(chunk)
 
 
+class _NewCertificate(NamedTuple):
+    """What writing a new certificate needs, and no more (kept on disk between the check and the write)."""
+
+    identity: tuple[str, str, str]
+    cert_no: str
+    issuer: str
+    cert_type: str
+    os_version: str
+    api_level: int | None
+    pass_date: dt.date
+    status: str
+    derived_from: str | None
+
+
 @dataclass
 class _Plan:
-    new_enterprises: dict[str, Row] = field(default_factory=dict)  # uscc -> first row
+    new_enterprises: dict[str, str] = field(default_factory=dict)  # uscc -> the name on its first row
     enterprise_updates: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> changed fields
-    new_products: dict[tuple, Row] = field(default_factory=dict)  # identity -> first row
-    new_certificates: list[Row] = field(default_factory=list)
+    new_products: dict[tuple, int | None] = field(default_factory=dict)  # identity -> None; the id once written
+    product_rows: _Spill = field(default_factory=lambda: _Spill(CHUNK_ROWS))  # (identity, name, first_version)
+    new_certificates: _Spill = field(default_factory=lambda: _Spill(CHUNK_ROWS))  # _NewCertificate, in file order
     registered: dict[str, bool] = field(default_factory=dict)  # uscc -> the value a row states explicitly
     district: dict[str, str] = field(default_factory=dict)
     unchanged: int = 0
@@ -381,116 +470,161 @@ def _shown(key: str, value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _check_database(out: _Collector, session: Session, rows: list[Row]) -> _Plan:
-    plan = _Plan()
-    good = [r for r in rows if not r.failed]
-    cert_nos = sorted({r.values["cert_no"] for r in good} | {r.values["derived_from"] for r in good
-                                                                if r.values.get("derived_from")})
-    stored: dict[str, dict[str, Any]] = {}  # cert_no -> the compared fields as stored
+def _stored_certificates(session: Session, cert_nos: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """cert_no -> the compared fields as stored."""
+    stored: dict[str, dict[str, Any]] = {}
     columns = (Certificate.cert_no, Enterprise.uscc, Product.normalised_name, Product.name, Product.product_type,
                Certificate.programme, Certificate.issuer, Certificate.os_version, Certificate.pass_date,
                Certificate.status, Certificate.derived_from_no)
-    for clause in _member_of(session, Certificate.cert_no, cert_nos):
+    for clause in _member_of(session, Certificate.cert_no, sorted(set(cert_nos))):
         stmt = (select(*columns).join(Product, Certificate.product_id == Product.id)
                 .join(Enterprise, Product.enterprise_id == Enterprise.id).where(clause))
         for no, uscc, key, pname, ptype, programme, issuer, version, day, status, derived in session.execute(stmt):
             stored[no] = {"uscc": uscc, "product_name": key, "product_type": ptype, "cert_type": programme,
                           "issuer": issuer, "os_version": version, "pass_date": day, "status": status,
                           "derived_from": derived, "_product_name": pname}
-    codes = sorted({r.values["uscc"] for r in good})
-    enterprises: dict[str, Enterprise] = {}
-    for clause in _member_of(session, Enterprise.uscc, codes):
-        enterprises.update({e.uscc: e for e in session.scalars(select(Enterprise).where(clause))})
-    products: dict[tuple, Product] = {}
-    ids = [e.id for e in enterprises.values()]
-    by_id = {e.id: e for e in enterprises.values()}
-    for clause in _member_of(session, Product.enterprise_id, ids):
-        for p in session.scalars(select(Product).where(clause)):
-            products[(by_id[p.enterprise_id].uscc, p.normalised_name, p.product_type)] = p
-    # every certificate date per product, stored and new, to tell first certifications from re-certifications
-    first_of_product: dict[tuple, tuple] = {}
-    if products:
-        product_key = {p.id: k for k, p in products.items()}
-        for clause in _member_of(session, Certificate.product_id, list(product_key)):
-            for pid, pass_date, no in session.execute(select(Certificate.product_id, Certificate.pass_date,
-                                                             Certificate.cert_no).where(clause)):
-                k = product_key[pid]
-                first_of_product[k] = min(first_of_product.get(k, (pass_date, no)), (pass_date, no))
+    return stored
 
-    file_cert_nos = {r.values["cert_no"] for r in rows if "cert_no" in r.values}
-    for row in good:
-        v = row.values
-        if v.get("registered_in_chongqing") is not None:
-            plan.registered.setdefault(v["uscc"], v["registered_in_chongqing"])
-        if v.get("district"):
-            plan.district.setdefault(v["uscc"], v["district"])
-        enterprise = enterprises.get(v["uscc"])
-        if enterprise is not None:  # a changed name, district or registration under the same code is an update
-            changes = plan.enterprise_updates.setdefault(enterprise.id, {})
-            if enterprise.name != v["enterprise_name"]:
-                changes["name"] = v["enterprise_name"]
-            if v.get("district") and enterprise.district != v["district"]:
-                changes["district"] = v["district"]
-            if v.get("registered_in_chongqing") is not None \
-                    and enterprise.registered_in_chongqing != v["registered_in_chongqing"]:
-                changes["registered_in_chongqing"] = v["registered_in_chongqing"]
-        was = stored.get(v["cert_no"])
-        if was is not None:
-            now = {**v, "product_name": v["product_key"]}
-            if not row.raw.get("status") and was["status"] == "revoked":
-                now["status"] = "revoked"  # a blank status claims nothing: a revocation made in the ledger stands
-            differing = [(key, label) for key, label in _COMPARED if was[key] != now.get(key)]
-            if not differing:
-                plan.unchanged += 1
+
+def _stored_enterprises(session: Session, codes: Iterable[str]) -> dict[str, Any]:
+    """uscc -> (id, name, district, registered_in_chongqing) as stored."""
+    found = {}
+    for clause in _member_of(session, Enterprise.uscc, sorted(set(codes))):
+        stmt = select(Enterprise.uscc, Enterprise.id, Enterprise.name, Enterprise.district,
+                      Enterprise.registered_in_chongqing).where(clause)
+        found.update({uscc: rest for uscc, *rest in session.execute(stmt)})
+    return found
+
+
+def _stored_products(session: Session, codes: Iterable[str]) -> dict[tuple, Any]:
+    """(uscc, normalised name, type) -> (id, name, first_version) for every stored product of these enterprises."""
+    found = {}
+    for clause in _member_of(session, Enterprise.uscc, sorted(set(codes))):
+        stmt = (select(Enterprise.uscc, Product.normalised_name, Product.product_type, Product.id, Product.name,
+                       Product.first_version).join(Enterprise, Product.enterprise_id == Enterprise.id).where(clause))
+        found.update({(uscc, key, ptype): rest for uscc, key, ptype, *rest in session.execute(stmt)})
+    return found
+
+
+def _check_database(out: _Collector, session: Session, chunks: Iterable[list[Row]], file_cert_nos: Container[str],
+                    plan: _Plan) -> None:
+    """Each row without an error against what is stored, a chunk of rows at a time, into `plan`; the new certificates
+    and products wait on disk."""
+    # to tell first certifications from re-certifications: for each stored product that gets a new certificate, its
+    # first certificate (pass date, number), stored or new; True when that first one is new. (Of a new product's
+    # certificates, all but the first are re-certifications.)
+    first_of_product: dict[int, tuple[dt.date, str, bool]] = {}
+    codes_seen: dict[str, str] = {}  # one string per code, shared by every key that holds it
+    for good in chunks:
+        stored = _stored_certificates(session, [r.values["cert_no"] for r in good]
+                                      + [r.values["derived_from"] for r in good if r.values.get("derived_from")])
+        codes = {r.values["uscc"] for r in good}
+        enterprises = _stored_enterprises(session, codes)
+        products = _stored_products(session, enterprises)
+        new: list[tuple[Row, int | None]] = []  # (row, id of its stored product)
+        for row in good:
+            v = row.values
+            if v.get("registered_in_chongqing") is not None:
+                plan.registered.setdefault(v["uscc"], v["registered_in_chongqing"])
+            if v.get("district"):
+                plan.district.setdefault(v["uscc"], v["district"])
+            enterprise = enterprises.get(v["uscc"])
+            if enterprise is not None:  # a changed name, district or registration under the same code is an update
+                enterprise_id, name, district, registered = enterprise
+                changes = plan.enterprise_updates.setdefault(enterprise_id, {})
+                if name != v["enterprise_name"]:
+                    changes["name"] = v["enterprise_name"]
+                if v.get("district") and district != v["district"]:
+                    changes["district"] = v["district"]
+                if v.get("registered_in_chongqing") is not None and registered != v["registered_in_chongqing"]:
+                    changes["registered_in_chongqing"] = v["registered_in_chongqing"]
+            was = stored.get(v["cert_no"])
+            if was is not None:
+                now = {**v, "product_name": v["product_key"]}
+                if not row.raw.get("status") and was["status"] == "revoked":
+                    now["status"] = "revoked"  # a blank status claims nothing: a revocation made in the ledger stands
+                differing = [(key, label) for key, label in _COMPARED if was[key] != now.get(key)]
+                if not differing:
+                    plan.unchanged += 1
+                    continue
+                for key, label in differing:
+                    before = was["_product_name"] if key == "product_name" else was[key]
+                    hint = ("撤销证书请用 mtx certs revoke CERT_NO --reason … / revoke with mtx certs revoke"
+                            if key == "status" else "以证书原件为准改正本行；若登记有误请联系管理员 / correct the row "
+                            "from the certificate; if the stored record is wrong, ask an administrator")
+                    out.add(row, key, "cert_no.conflicts_with_database",
+                            f"证书 {v['cert_no']} 已登记，但{label}不同（已登记「{_shown(key, before)}」）"
+                            f" / certificate {v['cert_no']} is stored with a different {key} ({_shown(key, before)!r})",
+                            hint)
                 continue
-            for key, label in differing:
-                before = was["_product_name"] if key == "product_name" else was[key]
-                hint = ("撤销证书请用 mtx certs revoke CERT_NO --reason … / revoke with mtx certs revoke"
-                        if key == "status" else "以证书原件为准改正本行；若登记有误请联系管理员 / correct the row from "
-                        "the certificate; if the stored record is wrong, ask an administrator")
-                out.add(row, key, "cert_no.conflicts_with_database",
-                        f"证书 {v['cert_no']} 已登记，但{label}不同（已登记「{_shown(key, before)}」）"
-                        f" / certificate {v['cert_no']} is stored with a different {key} ({_shown(key, before)!r})",
-                        hint)
-            continue
-        derived = v.get("derived_from")
-        if derived and derived not in file_cert_nos and derived not in stored:
-            out.add(row, "derived_from", "derived_from.unknown", f"被继承的证书 {derived} 既不在文件中也未登记 / "
-                    f"certificate {derived} is neither in the file nor stored", "先导入被继承的证书，或改正编号 / import "
-                    "the source certificate first, or correct the number")
-            continue
-        if enterprise is None:
-            plan.new_enterprises.setdefault(v["uscc"], row)
-        identity = row.product_identity
-        product = products.get(identity)
-        if product is not None and product.first_version != v["first_version"]:
-            out.add(row, "first_version", "first_version.conflicts_with_database",
-                    f"产品「{product.name}」已登记为{'首版次' if product.first_version else '非首版次'} / the stored "
-                    "product says otherwise", "按已登记的填写，或请管理员更正产品 / match the stored product")
-            continue
-        if product is None:
-            plan.new_products.setdefault(identity, row)
-        plan.new_certificates.append(row)
-    for row in plan.new_certificates:
-        identity = row.product_identity
-        first_of_product[identity] = min(first_of_product.get(identity, (row.values["pass_date"], row.values["cert_no"])),
-                                         (row.values["pass_date"], row.values["cert_no"]))
-    plan.recertifications = sum(1 for r in plan.new_certificates
-                                if first_of_product[r.product_identity] != (r.values["pass_date"], r.values["cert_no"]))
+            derived = v.get("derived_from")
+            if derived and derived not in file_cert_nos and derived not in stored:
+                out.add(row, "derived_from", "derived_from.unknown", f"被继承的证书 {derived} 既不在文件中也未登记 / "
+                        f"certificate {derived} is neither in the file nor stored", "先导入被继承的证书，或改正编号 / "
+                        "import the source certificate first, or correct the number")
+                continue
+            if enterprise is None:
+                plan.new_enterprises.setdefault(v["uscc"], v["enterprise_name"])
+            identity = (codes_seen.setdefault(v["uscc"], v["uscc"]), v["product_key"], v["product_type"])
+            product = products.get(identity)
+            if product is not None and product[2] != v["first_version"]:
+                out.add(row, "first_version", "first_version.conflicts_with_database",
+                        f"产品「{product[1]}」已登记为{'首版次' if product[2] else '非首版次'} / the stored "
+                        "product says otherwise", "按已登记的填写，或请管理员更正产品 / match the stored product")
+                continue
+            if product is None and identity not in plan.new_products:
+                plan.new_products[identity] = None
+                plan.product_rows.append((identity, v["product_name"], v["first_version"]))
+            new.append((row, None if product is None else product[0]))
+        _note_first_certificates(session, new, first_of_product)
+        for row, _ in new:
+            v = row.values
+            plan.new_certificates.append(_NewCertificate(
+                row.product_identity, v["cert_no"], v["issuer"], v["cert_type"], v["os_version"], v["api_level"],
+                v["pass_date"], v["status"], v.get("derived_from")))
+    plan.recertifications = (plan.new_certificates.count - len(plan.new_products)
+                             - sum(1 for *_, is_new in first_of_product.values() if is_new))
     plan.enterprise_updates = {k: c for k, c in plan.enterprise_updates.items() if c}
-    return plan
 
 
-# --- writing ----------------------------------------------------------------------------------------------------------
+def _note_first_certificates(session: Session, new: list[tuple[Row, int | None]],
+                             first_of_product: dict[int, tuple[dt.date, str, bool]]) -> None:
+    """Keep, per stored product, the earliest (pass date, number) among its stored certificates and the new ones."""
+    unseen = sorted({pid for _, pid in new if pid is not None and pid not in first_of_product})
+    for clause in _member_of(session, Certificate.product_id, unseen):
+        stmt = select(Certificate.product_id, Certificate.pass_date, Certificate.cert_no).where(clause)
+        for pid, pass_date, no in session.execute(stmt):
+            first = first_of_product.get(pid)
+            if first is None or (pass_date, no) < first[:2]:
+                first_of_product[pid] = (pass_date, no, False)
+    for row, pid in new:
+        if pid is not None:
+            v = row.values
+            first = first_of_product.get(pid)
+            if first is None or (v["pass_date"], v["cert_no"]) < first[:2]:
+                first_of_product[pid] = (v["pass_date"], v["cert_no"], True)
+
+
+# --- writing, in chunks of plain INSERTs ------------------------------------------------------------------------------
+
+
+def _after(table, values: dict[str, Any]) -> dict[str, Any]:
+    """The audit entry's `after` for a row inserted with `values`: every column, as tracker.audit.row_dict gives it."""
+    return {c.key: values.get(c.key) for c in table.columns}
+
+
+def _insert(session: Session, model, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT the rows; their new ids, in the same order."""
+    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(session.scalars(stmt, rows))
 
 
 def _apply(session: Session, actor: Actor, plan: _Plan, report: ImportReport, file_hash: str) -> None:
-    enterprises: dict[str, Enterprise] = {}
-    for uscc, row in plan.new_enterprises.items():
-        v = row.values
-        enterprises[uscc] = Enterprise(name=v["enterprise_name"], uscc=uscc, district=plan.district.get(uscc),
-                                       registered_in_chongqing=plan.registered.get(uscc, is_chongqing(uscc)))
-    session.add_all(enterprises.values())
+    now = utcnow()
+    enterprise_ids: dict[str, int] = {}  # uscc -> id of every enterprise created
+    for chunk in _chunks(plan.new_enterprises.items(), CHUNK_ROWS):
+        ids = _insert(session, Enterprise, [_new_enterprise(plan, uscc, name, now) for uscc, name in chunk])
+        enterprise_ids.update(zip((uscc for uscc, _ in chunk), ids))
     for enterprise_id, changes in plan.enterprise_updates.items():
         enterprise = session.get(Enterprise, enterprise_id)
         before = audit.row_dict(enterprise)
@@ -500,53 +634,69 @@ def _apply(session: Session, actor: Actor, plan: _Plan, report: ImportReport, fi
         audit.record(session, actor, "enterprise.update", "enterprise", enterprise.uscc, before,
                      audit.row_dict(enterprise))
     session.flush()
-    codes = sorted({r.values["uscc"] for r in plan.new_certificates} - set(enterprises))
-    for clause in _member_of(session, Enterprise.uscc, codes):
-        for e in session.scalars(select(Enterprise).where(clause)):
-            enterprises.setdefault(e.uscc, e)
-    record_created(session, actor, "enterprise.create", "enterprise",
-                   [(e.uscc, e) for e in enterprises.values() if e.uscc in plan.new_enterprises])
+    table = Enterprise.__table__
+    for chunk in _chunks(plan.new_enterprises.items(), CHUNK_ROWS):
+        record_created_values(session, actor, "enterprise.create", "enterprise", [
+            (uscc, _after(table, _new_enterprise(plan, uscc, name, now) | {"id": enterprise_ids[uscc]}))
+            for uscc, name in chunk])
 
-    products: dict[tuple, Product] = {}
-    for identity, row in plan.new_products.items():
-        v = row.values
-        products[identity] = Product(enterprise_id=enterprises[identity[0]].id, name=v["product_name"],
-                                     normalised_name=identity[1], product_type=identity[2],
-                                     first_version=v["first_version"])
-    session.add_all(products.values())
-    session.flush()
-    record_created(session, actor, "product.create", "product",
-                   [(f"{identity[0]}/{p.name}/{p.product_type}", p) for identity, p in products.items()])
-    missing = {r.product_identity for r in plan.new_certificates} - set(products)
-    if missing:
-        code_of = {e.id: u for u, e in enterprises.items()}
-        ids = sorted({enterprises[i[0]].id for i in missing})
-        for clause in _member_of(session, Product.enterprise_id, ids):
-            for p in session.scalars(select(Product).where(clause)):
-                products.setdefault((code_of[p.enterprise_id], p.normalised_name, p.product_type), p)
+    table = Product.__table__
+    for chunk in plan.product_rows.chunks():
+        stored = _stored_enterprises(session, {i[0] for i, *_ in chunk if i[0] not in enterprise_ids})
+        values = [{"enterprise_id": enterprise_ids[i[0]] if i[0] in enterprise_ids else stored[i[0]][0],
+                   "name": name, "normalised_name": i[1], "product_type": i[2], "first_version": first_version}
+                  for i, name, first_version in chunk]
+        ids = _insert(session, Product, values)
+        record_created_values(session, actor, "product.create", "product", [
+            (f"{i[0]}/{row['name']}/{i[2]}", _after(table, row | {"id": pid}))
+            for (i, *_), row, pid in zip(chunk, values, ids)])
+        for (identity, *_), pid in zip(chunk, ids):
+            plan.new_products[identity] = pid
 
-    certificates = []
-    for row in plan.new_certificates:
-        v = row.values
-        certificates.append(Certificate(product_id=products[row.product_identity].id, cert_no=v["cert_no"],
-                                        issuer=v["issuer"], programme=v["cert_type"], os_version=v["os_version"],
-                                        api_level=v["api_level"], pass_date=v["pass_date"], status=v["status"],
-                                        derived_from_no=v.get("derived_from")))
-    session.add_all(certificates)
-    session.flush()
-    derived_nos = sorted({c.derived_from_no for c in certificates if c.derived_from_no})
-    if derived_nos:
-        ids: dict[str, int] = {}
-        for clause in _member_of(session, Certificate.cert_no, derived_nos):
-            ids.update(dict(session.execute(select(Certificate.cert_no, Certificate.id).where(clause)).all()))
-        for c in certificates:
-            if c.derived_from_no:
-                c.derived_from_id = ids.get(c.derived_from_no)
-        session.flush()
-    record_created(session, actor, "certificate.create", "certificate", [(c.cert_no, c) for c in certificates])
+    certificate_ids, product_ids = array("q"), array("q")  # in file order, for the audit entries written once
+    # derived_from_id is known
+    derived: list[tuple[int, str]] = []  # (id, derived_from)
+    for chunk in plan.new_certificates.chunks():
+        stored = _stored_products(session, {c.identity[0] for c in chunk if c.identity not in plan.new_products})
+        values = [_new_certificate(c, plan.new_products.get(c.identity) or stored[c.identity][0], now)
+                  for c in chunk]
+        ids = _insert(session, Certificate, values)
+        certificate_ids.extend(ids)
+        product_ids.extend(row["product_id"] for row in values)
+        derived.extend((cid, c.derived_from) for cid, c in zip(ids, chunk) if c.derived_from)
+    source_ids: dict[str, int] = {}
+    for clause in _member_of(session, Certificate.cert_no, sorted({no for _, no in derived})):
+        source_ids.update(dict(session.execute(select(Certificate.cert_no, Certificate.id).where(clause)).all()))
+    links = [{"id": cid, "derived_from_id": source_ids[no]} for cid, no in derived if no in source_ids]
+    for chunk in _chunks(links, CHUNK_ROWS):
+        session.execute(update(Certificate), chunk)
+    table = Certificate.__table__
+    position = 0
+    for chunk in plan.new_certificates.chunks():
+        entries = []
+        for c in chunk:
+            row = _new_certificate(c, product_ids[position], now)
+            row |= {"id": certificate_ids[position], "derived_from_id": source_ids.get(c.derived_from)
+                    if c.derived_from else None}
+            position += 1
+            entries.append((c.cert_no, _after(table, row)))
+        record_created_values(session, actor, "certificate.create", "certificate", entries)
     audit.record(session, actor, "certificates.import", "import", report.file, None,
                  {"sha256": file_hash, **report.summary()})
     session.flush()
+
+
+def _new_enterprise(plan: _Plan, uscc: str, name: str, now: dt.datetime) -> dict[str, Any]:
+    return {"name": name, "uscc": uscc, "district": plan.district.get(uscc),
+            "registered_in_chongqing": plan.registered.get(uscc, is_chongqing(uscc)), "created_at": now,
+            "updated_at": now}
+
+
+def _new_certificate(c: _NewCertificate, product_id: int, now: dt.datetime) -> dict[str, Any]:
+    return {"product_id": product_id, "cert_no": c.cert_no, "issuer": c.issuer, "programme": c.cert_type,
+            "os_version": c.os_version, "api_level": c.api_level, "pass_date": c.pass_date, "status": c.status,
+            "revoked_at": None, "revoked_reason": None, "derived_from_no": c.derived_from, "derived_from_id": None,
+            "imported_at": now}
 
 
 # --- entry point ------------------------------------------------------------------------------------------------------
@@ -558,14 +708,24 @@ def import_certificates(session: Session, actor: Actor, path: str | Path, *, dry
     """Check every row of a CSV/XLSX file and, when there is no error and not a dry run, write it in `session`.
 
     Nothing is written when any row has an error; the report lists each problem with its Excel row number, the column
-    as written, the value and the fix. A file over `limits` is refused before its rows are read; rows are parsed as
-    they are read. `sheet` names the XLSX sheet (default: the active visible one). Administrators only. The caller
-    commits.
+    as written, the value and the fix. A file over `limits` is refused before its rows are read; rows are parsed and
+    checked as they are read, and those without errors wait on disk for the database passes, so memory stays nearly
+    flat in the number of rows. `sheet` names the XLSX sheet (default: the active visible one). Administrators only.
+    The caller commits.
     """
     require_role(actor, "admin", action="import certificates")
     path = Path(path)
     report = ImportReport(file=path.name, dry_run=dry_run)
     today = today or dt.date.today()
+    good = _Spill(CHUNK_ROWS)  # rows without an error so far, as (number, cells as written, values)
+    try:
+        return _import(session, actor, path, report, good, dry_run, today, limits, sheet)
+    finally:
+        good.close()
+
+
+def _import(session: Session, actor: Actor, path: Path, report: ImportReport, good: _Spill, dry_run: bool,
+            today: dt.date, limits: ImportLimits | None, sheet: str | None) -> ImportReport:
     try:
         with open_sheet(path, limits, sheet) as opened:
             report.encoding, report.sheet = opened.encoding, opened.sheet
@@ -573,30 +733,41 @@ def import_certificates(session: Session, actor: Actor, path: str | Path, *, dry
             if report.errors:
                 return report
             out = _Collector(report, written_headers)
-            rows = []
+            checks = _FileChecks(out)
             for number, cells in opened.rows:
-                rows.append(_parse_row(out, number, cells, columns, opened.numeric_cells, today))
+                row = _parse_row(out, number, cells, columns, opened.numeric_cells, today)
+                report.rows += 1
+                checks.check(row)
+                if not row.failed:
+                    good.append((row.number, row.raw, row.values))
     except FileUnreadable as exc:
+        report.rows = 0
         report.issues = [i for i in report.issues if i.row == 1]  # a half-read file reports only why it stopped
         report.issues.append(ImportIssue(1, "", "", exc.code, str(exc), exc.fix))
         return report
-    report.rows = len(rows)
-    if not rows:
+    if not report.rows:
         out.add(2, "cert_no", "file.no_rows", "文件没有数据行 / the file has no data rows",
                 "从第 2 行起每行填写一张证书 / add one certificate per row from row 2")
-    _check_file(out, rows)
-    plan = _check_database(out, session, rows)
-    report.issues.sort(key=lambda i: (i.row, i.severity != "error"))
-    if report.errors:
+    in_cycles = checks.finish()
+    rows = ([Row(number, raw, values) for number, raw, values in chunk if number not in in_cycles]
+            for chunk in good.chunks())
+    plan = _Plan()
+    try:
+        _check_database(out, session, rows, checks.first_cert, plan)
+        report.issues.sort(key=lambda i: (i.row, i.severity != "error"))
+        if report.errors:
+            return report
+        report.enterprises_created = len(plan.new_enterprises)
+        report.enterprises_updated = len(plan.enterprise_updates)
+        report.products_created = len(plan.new_products)
+        report.certificates_created = plan.new_certificates.count
+        report.certificates_unchanged = plan.unchanged
+        report.recertifications = plan.recertifications
+        if dry_run or not plan.new_certificates.count and not plan.enterprise_updates:
+            return report
+        _apply(session, actor, plan, report, file_sha256(path))
+        report.written = True
         return report
-    report.enterprises_created = len(plan.new_enterprises)
-    report.enterprises_updated = len(plan.enterprise_updates)
-    report.products_created = len(plan.new_products)
-    report.certificates_created = len(plan.new_certificates)
-    report.certificates_unchanged = plan.unchanged
-    report.recertifications = plan.recertifications
-    if dry_run or not plan.new_certificates and not plan.enterprise_updates:
-        return report
-    _apply(session, actor, plan, report, file_sha256(path))
-    report.written = True
-    return report
+    finally:
+        plan.new_certificates.close()
+        plan.product_rows.close()
