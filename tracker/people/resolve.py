@@ -2,10 +2,12 @@
 
 Incremental and deterministic: the rules see natural keys only, so the same data and rules give the same people
 whatever order commits arrived in; rows whose person, rule or bot flag did not change are not written. A person keeps
-the smallest id among the people it joins, so ids stay stable across re-resolution.
+the smallest id among the people it joins, so ids stay stable across re-resolution. When nothing resolution reads has
+changed since the last run (tracker/people/state.py), it stops after a few aggregate queries.
 """
 from __future__ import annotations
 
+import gc
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ class ResolveReport:
     identities: int = 0
     suggestions: int = 0
     seconds: float = 0.0
+    unchanged: bool = False  # nothing resolution reads changed since the last run: answered from the stored digest
 
     @property
     def touched(self) -> list[int]:
@@ -41,12 +44,13 @@ class ResolveReport:
         listed = f": {' '.join(map(str, ids[:50]))}{' ...' if len(ids) > 50 else ''}" if ids else ""
         return (f"人员识别 / people resolved: {self.people} people from {self.identities} identities; "
                 f"{len(self.created)} new, {len(self.changed)} changed, {len(self.merged_away)} merged away, "
-                f"{self.suggestions} suggestions ({self.seconds:.1f} s){listed}")
+                f"{self.suggestions} suggestions ({self.seconds:.1f} s)"
+                f"{'; 无变化 / nothing changed since the last resolution' if self.unchanged else ''}{listed}")
 
     def as_dict(self) -> dict:
         return {"people": self.people, "identities": self.identities, "created": self.created,
                 "changed": self.changed, "merged_away": self.merged_away, "suggestions": self.suggestions,
-                "seconds": round(self.seconds, 3)}
+                "unchanged": self.unchanged, "seconds": round(self.seconds, 3)}
 
 
 # --- configuration and corrections -> rules ---------------------------------------------------------------------------
@@ -143,9 +147,16 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
         probe = state.Probe(conn, config)
         if probe.digest == state.stored_digest(conn):
             report.people, report.identities, report.suggestions = probe.people, probe.identities, probe.suggestions
+            report.unchanged = True
             report.seconds = time.perf_counter() - started
             return report
-    _resolve(session, conn, identities, organisations, now or _now(), report)
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of small, acyclic objects: collection passes would only rescan them
+    try:
+        _resolve(session, conn, identities, organisations, now or _now(), report)
+    finally:
+        if collecting:
+            gc.enable()
     session.flush()
     state.store_digest(conn, state.Probe(conn, config).digest, now)
     report.seconds = time.perf_counter() - started
