@@ -241,6 +241,15 @@ class IdentityCorrection(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class PeopleResolutionState(Base):
+    """What the last people resolution saw (a digest of its inputs): an unchanged database is not resolved again."""
+
+    __tablename__ = "people_resolution_state"
+    id: Mapped[int] = mapped_column(primary_key=True)  # one row, id 1
+    digest: Mapped[str] = mapped_column(String(64))
+    resolved_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class PersonSuggestion(Base):
     """A join the rules would not make on their own (same-platform chain, same login on two platforms)."""
 

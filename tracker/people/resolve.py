@@ -2,15 +2,17 @@
 
 Incremental and deterministic: the rules see natural keys only, so the same data and rules give the same people
 whatever order commits arrived in; rows whose person, rule or bot flag did not change are not written. A person keeps
-the smallest id among the people it joins, so ids stay stable across re-resolution.
+the smallest id among the people it joins, so ids stay stable across re-resolution. When nothing resolution reads has
+changed since the last run (tracker/people/state.py), it stops after a few aggregate queries.
 """
 from __future__ import annotations
 
+import gc
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.access import Actor, require_role
@@ -18,6 +20,7 @@ from tracker.config import IdentitiesFile, OrganisationsFile
 from tracker.models import (Account, Affiliation, CommitIdentity, Commit, IdentityCorrection, Organisation, Person,
                             PersonSuggestion)
 from tracker.people import rules as R
+from tracker.people import state
 
 
 @dataclass
@@ -29,6 +32,7 @@ class ResolveReport:
     identities: int = 0
     suggestions: int = 0
     seconds: float = 0.0
+    unchanged: bool = False  # nothing resolution reads changed since the last run: answered from the stored digest
 
     @property
     def touched(self) -> list[int]:
@@ -40,12 +44,13 @@ class ResolveReport:
         listed = f": {' '.join(map(str, ids[:50]))}{' ...' if len(ids) > 50 else ''}" if ids else ""
         return (f"人员识别 / people resolved: {self.people} people from {self.identities} identities; "
                 f"{len(self.created)} new, {len(self.changed)} changed, {len(self.merged_away)} merged away, "
-                f"{self.suggestions} suggestions ({self.seconds:.1f} s){listed}")
+                f"{self.suggestions} suggestions ({self.seconds:.1f} s)"
+                f"{'; 无变化 / nothing changed since the last resolution' if self.unchanged else ''}{listed}")
 
     def as_dict(self) -> dict:
         return {"people": self.people, "identities": self.identities, "created": self.created,
                 "changed": self.changed, "merged_away": self.merged_away, "suggestions": self.suggestions,
-                "seconds": round(self.seconds, 3)}
+                "unchanged": self.unchanged, "seconds": round(self.seconds, 3)}
 
 
 # --- configuration and corrections -> rules ---------------------------------------------------------------------------
@@ -124,44 +129,77 @@ def sync_organisations(session: Session, organisations: OrganisationsFile) -> di
 
 
 def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | None = None,
-                   organisations: OrganisationsFile | None = None, now=None) -> ResolveReport:
-    """Resolve every identity and account into people; write the differences. Administrators (and the job) only."""
+                   organisations: OrganisationsFile | None = None, now=None, full: bool = False) -> ResolveReport:
+    """Resolve every identity and account into people; write the differences. Administrators (and the job) only.
+
+    When nothing resolution reads has changed since the last run (the digest in `people_resolution_state`), this is
+    a handful of aggregate queries; `full=True` recomputes regardless.
+    """
     require_role(actor, "admin", action="resolve people")
     started = time.perf_counter()
     identities = identities or IdentitiesFile()
     organisations = organisations or OrganisationsFile()
     report = ResolveReport()
-    corrections = list(session.scalars(select(IdentityCorrection).order_by(IdentityCorrection.id)))
+    session.flush()
+    conn = session.connection()
+    config = state.config_digest(identities, organisations)
+    if not full:
+        probe = state.Probe(conn, config)
+        if probe.digest == state.stored_digest(conn):
+            report.people, report.identities, report.suggestions = probe.people, probe.identities, probe.suggestions
+            report.unchanged = True
+            report.seconds = time.perf_counter() - started
+            return report
+    collecting = gc.isenabled()
+    gc.disable()  # hundreds of thousands of small, acyclic objects: collection passes would only rescan them
+    try:
+        _resolve(session, conn, identities, organisations, now or _now(), report)
+    finally:
+        if collecting:
+            gc.enable()
+    session.flush()
+    state.store_digest(conn, state.Probe(conn, config).digest, now)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _resolve(session: Session, conn, identities: IdentitiesFile, organisations: OrganisationsFile, now,
+             report: ResolveReport) -> None:
+    corrections = conn.execute(select(IdentityCorrection.id, IdentityCorrection.kind, IdentityCorrection.subject,
+                                      IdentityCorrection.object, IdentityCorrection.is_bot,
+                                      IdentityCorrection.start_date, IdentityCorrection.end_date)
+                               .order_by(IdentityCorrection.id)).all()
     rules, domains = build_rules(identities, organisations, corrections)
     org_ids = sync_organisations(session, organisations)
 
-    ident_rows = session.execute(select(CommitIdentity.id, CommitIdentity.email, CommitIdentity.name,
-                                        CommitIdentity.account_id, CommitIdentity.person_id,
-                                        CommitIdentity.organisation_id, CommitIdentity.rule, CommitIdentity.rule_via,
-                                        CommitIdentity.is_bot)).all()
-    account_rows = session.execute(select(Account.id, Account.platform, Account.login, Account.name, Account.email,
-                                          Account.platform_bot, Account.person_id, Account.is_bot, Account.rule,
-                                          Account.rule_via)).all()
-    outcome = R.resolve((R.IdentityIn(r.id, r.email, r.name, r.account_id) for r in ident_rows),
-                        (R.AccountIn(r.id, r.platform, r.login, r.name, r.email, r.platform_bot)
-                         for r in account_rows), rules)
+    # plain driver rows: tens of thousands of them, no type processing needed (booleans may come back as 0/1)
+    ident_rows = _driver_rows(conn, "SELECT id, email, name, account_id, person_id, organisation_id, rule, rule_via, "
+                                    "is_bot FROM commit_identities")
+    account_rows = _driver_rows(conn, "SELECT id, platform, login, name, email, platform_bot, person_id, is_bot, rule, "
+                                      "rule_via FROM accounts")
+    outcome = R.resolve(map(R.IdentityIn._make, (r[:4] for r in ident_rows)),
+                        map(R.AccountIn._make, (r[:6] for r in account_rows)), rules)
 
     # person ids: each component keeps the smallest id among the people it joins
-    old_ident = {r.id: r.person_id for r in ident_rows}
-    old_account = {r.id: r.person_id for r in account_rows}
+    old_ident = {r[0]: r[4] for r in ident_rows}
+    old_account = {r[0]: r[6] for r in account_rows}
     claims = []
     for comp in outcome.components:
-        olds = [old_ident[i] for i in comp.identities] + [old_account[a] for a in comp.accounts]
         counts: dict[int, int] = defaultdict(int)
-        for p in olds:
+        for i in comp.identities:
+            p = old_ident[i]
+            if p is not None:
+                counts[p] += 1
+        for a in comp.accounts:
+            p = old_account[a]
             if p is not None:
                 counts[p] += 1
         candidates = sorted(counts)
         claims.append(((candidates[0], -counts[candidates[0]], comp.key) if candidates else (float("inf"), 0, comp.key),
                        comp, candidates))
     claims.sort(key=lambda c: c[0])
-    people = {p.id: p for p in session.execute(select(Person.id, Person.display_name, Person.is_bot,
-                                                      Person.bot_reason, Person.is_anonymous))}
+    people = {p[0]: p for p in _driver_rows(conn, "SELECT id, display_name, is_bot, bot_reason, is_anonymous "
+                                                   "FROM people")}
     taken: set[int] = set()
     assigned: dict[str, int] = {}
     new_components = []
@@ -174,10 +212,12 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
             assigned[comp.key] = pid
     if new_components:
         rows = [{"display_name": c.name, "is_bot": c.is_bot, "bot_reason": c.bot_reason,
-                 "is_anonymous": c.is_anonymous, "created_at": now or _now()} for c in new_components]
-        ids = []
-        for chunk in _chunks(rows, 1000):
-            ids += session.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), chunk).all()
+                 "is_anonymous": c.is_anonymous, "created_at": now} for c in new_components]
+        ids = _new_ids(conn, Person.__tablename__, len(rows))
+        for row, pid in zip(rows, ids):
+            row["id"] = pid
+        for chunk in _chunks(rows, 5000):
+            conn.execute(insert(Person.__table__), chunk)
         for comp, pid in zip(new_components, ids):
             assigned[comp.key] = pid
             report.created.append(pid)
@@ -185,49 +225,50 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
     # people rows: names and flags; members: identities and accounts
     person_updates = []
     changed: set[int] = set()
+    ident_person: dict[int, tuple[int, bool]] = {}
+    account_person: dict[int, tuple[int, bool]] = {}
     for comp in outcome.components:
         pid = assigned[comp.key]
         old = people.get(pid)
-        if old is not None and (old.display_name, old.is_bot, old.bot_reason, old.is_anonymous) != \
-                (comp.name, comp.is_bot, comp.bot_reason, comp.is_anonymous):
-            person_updates.append({"id": pid, "display_name": comp.name, "is_bot": comp.is_bot,
-                                   "bot_reason": comp.bot_reason, "is_anonymous": comp.is_anonymous})
+        new = (comp.name, comp.is_bot, comp.bot_reason, comp.is_anonymous)
+        if old is not None and tuple(old[1:]) != new:
+            person_updates.append((*new, pid))
             changed.add(pid)
-    _update_by_id(session, Person, person_updates)
-
-    by_domain: dict[str, R.OrgAnswer] = {}
-    ident_person: dict[int, tuple[int, bool]] = {}
-    for comp in outcome.components:
-        pid = assigned[comp.key]
+        member = (pid, comp.is_bot)
         for iid in comp.identities:
-            ident_person[iid] = (pid, comp.is_bot)
-    account_person: dict[int, tuple[int, bool]] = {}
-    for comp in outcome.components:
+            ident_person[iid] = member
         for aid in comp.accounts:
-            account_person[aid] = (assigned[comp.key], comp.is_bot)
+            account_person[aid] = member
+    _update_by_id(conn, Person, ("display_name", "is_bot", "bot_reason", "is_anonymous"), person_updates)
 
+    org_of_email: dict[str | None, int | None] = {}  # raw address -> organisation id: addresses repeat a lot
+    by_domain: dict[str, R.OrgAnswer] = {}
     ident_updates, bot_changes = [], {True: [], False: []}
+    no_rule = (None, None)
     for r in ident_rows:
-        pid, is_bot = ident_person.get(r.id, (None, False))
-        email = R.normalise_email(r.email)
-        domain = R.domain_of(email)
-        if R.is_anonymous(email, domains.anonymous_patterns) or R.is_noreply_domain(domain):
-            org_id = None
-        else:
-            answer = by_domain.get(domain)
-            if answer is None:
-                answer = by_domain[domain] = domains.for_domain(domain)
-            org_id = _organisation_id(session, org_ids, answer)
-        rule, via = outcome.identity_rule.get(r.id, (None, None))
-        new = (pid, org_id, rule, via, is_bot)
-        if new != (r.person_id, r.organisation_id, r.rule, r.rule_via, r.is_bot):
-            ident_updates.append({"id": r.id, "person_id": pid, "organisation_id": org_id, "rule": rule,
-                                  "rule_via": via, "is_bot": is_bot})
-            if r.person_id != pid:
-                changed.update(p for p in (r.person_id, pid) if p is not None)
-            if r.is_bot != is_bot:
-                bot_changes[is_bot].append(r.id)
-    _update_by_id(session, CommitIdentity, ident_updates)
+        iid, raw = r[0], r[1]
+        pid, is_bot = ident_person.get(iid, (None, False))
+        try:
+            org_id = org_of_email[raw]
+        except KeyError:
+            email = R.normalise_email(raw)
+            domain = R.domain_of(email)
+            if R.is_anonymous(email, domains.anonymous_patterns) or R.is_noreply_domain(domain):
+                org_id = None
+            else:
+                answer = by_domain.get(domain)
+                if answer is None:
+                    answer = by_domain[domain] = domains.for_domain(domain)
+                org_id = _organisation_id(session, org_ids, answer)
+            org_of_email[raw] = org_id
+        rule, via = outcome.identity_rule.get(iid, no_rule)
+        if (pid, org_id, rule, via, is_bot) != (r[4], r[5], r[6], r[7], r[8]):
+            ident_updates.append((pid, org_id, rule, via, is_bot, iid))
+            if r[4] != pid:
+                changed.update(p for p in (r[4], pid) if p is not None)
+            if r[8] != is_bot:
+                bot_changes[is_bot].append(iid)
+    _update_by_id(conn, CommitIdentity, ("person_id", "organisation_id", "rule", "rule_via", "is_bot"), ident_updates)
     for flag, ids in bot_changes.items():
         for chunk in _chunks(ids):
             session.execute(update(Commit).where(Commit.author_identity_id.in_(chunk), Commit.is_bot != flag)
@@ -235,13 +276,14 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
 
     account_updates = []
     for r in account_rows:
-        pid, is_bot = account_person.get(r.id, (None, r.platform_bot))
-        rule, via = outcome.account_rule.get(r.id, (None, None))
-        if (pid, is_bot, rule, via) != (r.person_id, r.is_bot, r.rule, r.rule_via):
-            account_updates.append({"id": r.id, "person_id": pid, "is_bot": is_bot, "rule": rule, "rule_via": via})
-            if r.person_id != pid:
-                changed.update(p for p in (r.person_id, pid) if p is not None)
-    _update_by_id(session, Account, account_updates)
+        aid = r[0]
+        pid, is_bot = account_person.get(aid, (None, r[5]))
+        rule, via = outcome.account_rule.get(aid, no_rule)
+        if (pid, is_bot, rule, via) != (r[6], r[7], r[8], r[9]):
+            account_updates.append((pid, is_bot, rule, via, aid))
+            if r[6] != pid:
+                changed.update(p for p in (r[6], pid) if p is not None)
+    _update_by_id(conn, Account, ("person_id", "is_bot", "rule", "rule_via"), account_updates)
 
     gone = sorted(set(people) - set(assigned.values()))
     for chunk in _chunks(gone):
@@ -249,25 +291,59 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
     report.merged_away = gone
 
     changed |= _write_affiliations(session, outcome, assigned, org_ids)
-    report.suggestions = _write_suggestions(session, outcome.suggestions, now or _now())
+    report.suggestions = _write_suggestions(session, outcome.suggestions, now)
     _drop_orphan_unverified(session)
     report.changed = sorted(changed - set(report.created) - set(gone))
     report.people = len(outcome.components)
     report.identities = len(ident_rows)
-    session.flush()
-    report.seconds = time.perf_counter() - started
-    return report
 
 
-def _update_by_id(session: Session, model, rows: list[dict]) -> None:
-    """One executemany UPDATE ... WHERE id = ? for rows that all set the same columns (Core: no ORM bookkeeping)."""
+def _update_by_id(conn, model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Set `columns` on rows given as (*values, id). PostgreSQL: one UPDATE ... FROM unnest(arrays) per 20,000 rows;
+    SQLite: one executemany straight to the driver (no per-row statement compilation)."""
     if not rows:
         return
     table = model.__table__
-    columns = [k for k in rows[0] if k != "id"]
-    stmt = table.update().where(table.c.id == bindparam("row_id")).values({c: bindparam(f"v_{c}") for c in columns})
-    for chunk in _chunks(rows, 5000):
-        session.connection().execute(stmt, [{"row_id": r["id"], **{f"v_{c}": r[c] for c in columns}} for r in chunk])
+    if conn.dialect.name == "postgresql":
+        types = [_pg_type(table.c[c]) for c in columns] + ["integer"]
+        names = [*columns, "id"]
+        sql = (f"UPDATE {table.name} AS t SET {', '.join(f'{c} = v.{c}' for c in columns)} FROM unnest("
+               + ", ".join(f"%(c{i})s::{t}[]" for i, t in enumerate(types))
+               + f") AS v({', '.join(names)}) WHERE t.id = v.id")
+        for chunk in _chunks(rows, 20000):
+            conn.exec_driver_sql(sql, {f"c{i}": list(col) for i, col in enumerate(zip(*chunk))})
+    else:
+        sql = f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?"
+        conn.exec_driver_sql(sql, rows)
+
+
+def _driver_rows(conn, sql: str) -> list[tuple]:
+    """All rows of a query as the driver's own tuples, inside the session's transaction."""
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _new_ids(conn, table: str, n: int) -> list[int]:
+    """n fresh ids for `table`, in increasing order (one query, then one executemany INSERT: no RETURNING per row)."""
+    if conn.dialect.name == "postgresql":
+        return sorted(conn.exec_driver_sql(f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                                           f"FROM generate_series(1, {int(n)})").scalars())
+    start = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0) FROM {table}").scalar() + 1  # what SQLite would pick
+    return list(range(start, start + n))
+
+
+def _pg_type(column) -> str:
+    from sqlalchemy import Boolean, Integer
+
+    if isinstance(column.type, Boolean):
+        return "boolean"
+    if isinstance(column.type, Integer):
+        return "integer"
+    return "text"
 
 
 def _now():
@@ -298,15 +374,16 @@ def _write_affiliations(session: Session, outcome: R.Outcome, assigned: dict[str
             if org in org_ids:
                 wanted.add((assigned[comp.key], org_ids[org], start, end, source))
     existing = {(r.person_id, r.organisation_id, r.start_date, r.end_date, r.source): r.id
-                for r in session.execute(select(Affiliation.id, Affiliation.person_id, Affiliation.organisation_id,
-                                                Affiliation.start_date, Affiliation.end_date, Affiliation.source))}
+                for r in session.connection().execute(select(Affiliation.id, Affiliation.person_id,
+                                                             Affiliation.organisation_id, Affiliation.start_date,
+                                                             Affiliation.end_date, Affiliation.source))}
     stale = [i for k, i in existing.items() if k not in wanted]
     for chunk in _chunks(stale):
         session.execute(delete(Affiliation).where(Affiliation.id.in_(chunk)))
     new = [dict(zip(("person_id", "organisation_id", "start_date", "end_date", "source"), k))
            for k in sorted(wanted - set(existing), key=lambda k: (k[0], k[1], str(k[2])))]
     for chunk in _chunks(new, 1000):
-        session.execute(insert(Affiliation), chunk)
+        session.connection().execute(insert(Affiliation.__table__), chunk)
     return {k[0] for k in existing if k not in wanted} | {k["person_id"] for k in new}
 
 

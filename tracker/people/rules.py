@@ -20,7 +20,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 PLATFORMS = ("github", "gitee", "gitcode", "gitlab")
 INDIVIDUAL = "individual"  # a domain mapped to no organisation (free mail, noreply, anonymous)
@@ -140,11 +140,24 @@ class BotRules:
     patterns: tuple[str, ...] = ()
     emails: frozenset[str] = frozenset()
     logins: frozenset[str] = frozenset()  # "login" (any platform) or "platform:login", lower-case
+    # name -> the first matching pattern (or None): thousands of people share a few hundred names and logins
+    _hits: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @staticmethod
     @lru_cache(maxsize=512)
     def _compiled(pattern: str) -> re.Pattern[str]:
         return re.compile(pattern, re.IGNORECASE)
+
+    @staticmethod
+    @lru_cache(maxsize=64)
+    def _any(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+        """All patterns as one alternation (None when they do not combine, e.g. numbered back-references)."""
+        if any(re.search(r"\\\d|\(\?P=|\(\?P<|\(\?[aiLmsux]+\)", p) for p in patterns):
+            return None
+        try:
+            return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+        except re.error:
+            return None
 
     def match_login(self, platform: str, login: str) -> str | None:
         if login in self.logins or f"{platform}:{login}" in self.logins:
@@ -152,10 +165,17 @@ class BotRules:
         return self.match_name(login, "login")
 
     def match_name(self, name: str, what: str = "name") -> str | None:
-        for p in self.patterns:
-            if name and self._compiled(p).search(name):
-                return f"bots.patterns {p!r} on {what} {name!r}"
-        return None
+        if not name or not self.patterns:
+            return None
+        try:
+            hit = self._hits[name]
+        except KeyError:
+            hit = None
+            combined = self._any(self.patterns)
+            if combined is None or combined.search(name):  # one search rules most names out
+                hit = next((p for p in self.patterns if self._compiled(p).search(name)), None)
+            self._hits[name] = hit
+        return None if hit is None else f"bots.patterns {hit!r} on {what} {name!r}"
 
     def match_email(self, email: str) -> str | None:
         return f"bots.emails {email}" if email in self.emails else None
@@ -227,16 +247,14 @@ def _parents(domain: str, top: str | None) -> list[str]:
 # --- inputs and outputs -----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IdentityIn:
+class IdentityIn(NamedTuple):  # a tuple: resolution builds hundreds of thousands of them
     id: int
     email: str | None
     name: str | None
     account_id: int | None
 
 
-@dataclass(frozen=True)
-class AccountIn:
+class AccountIn(NamedTuple):
     id: int
     platform: str
     login: str | None  # None: an e-mail-keyed account (a commit no login was linked to)
@@ -310,7 +328,10 @@ class Outcome:
 
 
 class _Forest:
-    """Union-find over node keys; each root knows its members, logins per platform and the nodes it must avoid."""
+    """Union-find over node keys; each root knows its members, logins per platform and the nodes it must avoid.
+
+    Only roots holding an account node have a logins entry: most nodes are addresses, and resolution makes one node
+    per distinct address and account (hundreds of thousands at the largest scale)."""
 
     def __init__(self, distinct: dict[str, set[str]]) -> None:
         self.parent: dict[str, str] = {}
@@ -323,28 +344,31 @@ class _Forest:
         if node not in self.parent:
             self.parent[node] = node
             self.members[node] = [node]
-            logins: dict[str, set[str]] = {}
             if node.startswith("l:"):
                 platform, login = node[2:].split(":", 1)
-                logins[platform] = {login}
-            self.logins[node] = logins
+                self.logins[node] = {platform: {login}}
 
     def find(self, node: str) -> str:
+        parent = self.parent
         root = node
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[node] != root:
-            self.parent[node], node = root, self.parent[node]
+        while parent[root] != root:
+            root = parent[root]
+        while parent[node] != root:
+            parent[node], node = root, parent[node]
         return root
 
     def platform_conflict(self, ra: str, rb: str) -> tuple[str, str, str] | None:
-        la, lb = self.logins[ra], self.logins[rb]
+        la, lb = self.logins.get(ra), self.logins.get(rb)
+        if not la or not lb:
+            return None
         for platform in sorted(la.keys() & lb.keys()):
             if not (la[platform] <= lb[platform] or lb[platform] <= la[platform]):
                 return platform, min(la[platform]), min(lb[platform])
         return None
 
     def distinct_conflict(self, ra: str, rb: str) -> bool:
+        if not self.distinct:
+            return False
         small, big = (ra, rb) if len(self.members[ra]) <= len(self.members[rb]) else (rb, ra)
         big_members = None
         for node in self.members[small]:
@@ -364,8 +388,14 @@ class _Forest:
             ra, rb = rb, ra
         self.parent[rb] = ra
         self.members[ra].extend(self.members.pop(rb))
-        for platform, logins in self.logins.pop(rb).items():
-            self.logins[ra].setdefault(platform, set()).update(logins)
+        moved = self.logins.pop(rb, None)
+        if moved:
+            mine = self.logins.get(ra)
+            if mine is None:
+                self.logins[ra] = moved
+            else:
+                for platform, logins in moved.items():
+                    mine.setdefault(platform, set()).update(logins)
         self.joined_by.setdefault(a, (rule, b))
         self.joined_by.setdefault(b, (rule, a))
 
@@ -376,18 +406,25 @@ class _Forest:
 def identity_node(ident: IdentityIn, account: AccountIn | None, anonymous_patterns: tuple[str, ...],
                   cache: dict | None = None) -> str:
     """Where an identity sits: its address; for an address that identifies nobody, the linked account, else itself."""
-    known = cache.get(ident.email) if cache is not None else None
-    if known is None:
-        email = normalise_email(ident.email)
-        known = (email, is_anonymous(email, anonymous_patterns))
-        if cache is not None:
-            cache[ident.email] = known
-    email, anonymous = known
+    email, anonymous, _ = classify_email(ident.email, anonymous_patterns, cache)
     if not anonymous:
         return f"e:{email}"
     if account is not None and account.login:
         return f"l:{account.platform}:{account.login.lower()}"
     return f"x:{email}\n{normalise_name(ident.name)}"
+
+
+def classify_email(raw: str | None, anonymous_patterns: tuple[str, ...], cache: dict | None = None
+                   ) -> tuple[str, bool, tuple[str, str] | None]:
+    """(normalised address, identifies nobody, noreply (platform, login)); cached per raw value when given a cache."""
+    known = cache.get(raw) if cache is not None else None
+    if known is None:
+        email = normalise_email(raw)
+        anonymous = is_anonymous(email, anonymous_patterns)
+        known = (email, anonymous, None if anonymous else parse_noreply(email))
+        if cache is not None:
+            cache[raw] = known
+    return known
 
 
 def resolve(identities: Iterable[IdentityIn], accounts: Iterable[AccountIn], rules: Rules) -> Outcome:
@@ -424,44 +461,46 @@ def resolve(identities: Iterable[IdentityIn], accounts: Iterable[AccountIn], rul
             distinct[a].add(b)
             distinct[b].add(a)
     forest = _Forest(distinct)
+    add = forest.add
 
-    # nodes: every identity and every login account
+    # nodes: every identity and every login account (caches: many identities share an address, a name, an account)
+    login_of = {a.id: f"l:{a.platform}:{a.login.lower()}" for a in accounts_by_id.values() if a.login}
     ident_node: dict[int, str] = {}
     node_names: dict[str, Counter] = defaultdict(Counter)
-    automatic: list[tuple[int, str, str, str]] = []
+    automatic: set[tuple[int, str, str, str]] = set()
     emails: dict = {}
+    names: dict = {}
     for ident in identities:
-        account = accounts_by_id.get(ident.account_id) if ident.account_id is not None else None
-        node = identity_node(ident, account, anon, emails)
+        email, anonymous, noreply = classify_email(ident.email, anon, emails)
+        login_node = login_of.get(ident.account_id) if ident.account_id is not None else None
+        raw_name = ident.name
+        name = names.get(raw_name)
+        if name is None:
+            name = names[raw_name] = normalise_name(raw_name)
+        if anonymous:
+            node = login_node or f"x:{email}\n{name}"
+            add(node)
+        else:
+            node = f"e:{email}"
+            add(node)
+            if login_node:
+                add(login_node)
+                automatic.add((2, node, login_node, RULE_LINKED))
+            if noreply:
+                other = f"l:{noreply[0]}:{noreply[1]}"
+                add(other)
+                automatic.add((3, node, other, RULE_NOREPLY))
         ident_node[ident.id] = node
-        forest.add(node)
-        name = normalise_name(ident.name)
         if name:
             node_names[node][name] += 1
-        if node.startswith("e:"):
-            email = node[2:]
-            if account is not None and account.login:
-                login_node = f"l:{account.platform}:{account.login.lower()}"
-                forest.add(login_node)
-                automatic.append((2, node, login_node, RULE_LINKED))
-            noreply = parse_noreply(email)
-            if noreply:
-                login_node = f"l:{noreply[0]}:{noreply[1]}"
-                forest.add(login_node)
-                automatic.append((3, node, login_node, RULE_NOREPLY))
     account_node: dict[int, str | None] = {}
     for account in accounts_by_id.values():
-        if account.login:
-            node = f"l:{account.platform}:{account.login.lower()}"
-            forest.add(node)
-        else:
-            known = emails.get(account.email)
-            if known is None:
-                email = normalise_email(account.email)
-                known = (email, is_anonymous(email, anon))
-            node = None if known[1] else f"e:{known[0]}"
-            if node:
-                forest.add(node)
+        node = login_of.get(account.id)
+        if node is None:
+            email, anonymous, _ = classify_email(account.email, anon, emails)
+            node = None if anonymous else f"e:{email}"
+        if node:
+            add(node)
         account_node[account.id] = node
 
     # 1. corrections, then identities.yaml; 2-4. the automatic rules, in a fixed order
@@ -481,7 +520,7 @@ def resolve(identities: Iterable[IdentityIn], accounts: Iterable[AccountIn], rul
             if ra != rb and not forest.distinct_conflict(ra, rb):
                 forest.union(members[0], other, RULE_FILE)
     suggestions: dict[tuple[str, str], Suggestion] = {}
-    for _rank, a, b, rule in sorted(set(automatic)):
+    for _rank, a, b, rule in sorted(automatic):
         if a in isolated or b in isolated:
             continue
         ra, rb = forest.find(a), forest.find(b)
@@ -552,12 +591,17 @@ def resolve(identities: Iterable[IdentityIn], accounts: Iterable[AccountIn], rul
     components.sort(key=lambda c: c.key)
 
     identity_rule: dict[int, tuple[str, str | None]] = {}
+    node_rule: dict[str, tuple[str, str | None]] = {}  # every identity at one node has that node's rule
     for iid, node in ident_node.items():
-        identity_rule[iid] = _node_rule(node, forest, isolated, len(idents_by_node[node]))
+        rule = node_rule.get(node)
+        if rule is None:
+            rule = node_rule[node] = _node_rule(node, forest, isolated, len(idents_by_node[node]))
+        identity_rule[iid] = rule
     account_rule: dict[int, tuple[str, str | None]] = {}
     for aid, node in account_node.items():
         if node:
-            account_rule[aid] = _node_rule(node, forest, isolated, 1)
+            account_rule[aid] = _node_rule(node, forest, isolated, 1) if node in forest.joined_by or \
+                node in isolated or node.startswith("x:") else (RULE_OWN, None)
     return Outcome(components, identity_rule, account_rule, final_suggestions)
 
 
@@ -593,10 +637,12 @@ def _bot(nodes, persons, bot_flags, bots: BotRules, node_names, account_nodes) -
             hit = bots.match_email(email)
             if hit:
                 return True, hit
-        for name in sorted(node_names.get(node, ())):
-            hit = bots.match_name(name)
-            if hit:
-                return True, hit
+        counted = node_names.get(node)
+        if counted:
+            for name in sorted(counted):
+                hit = bots.match_name(name)
+                if hit:
+                    return True, hit
         for account in account_nodes.get(node, ()):
             if account.platform_bot:
                 return True, f"platform says bot: {account.platform}:{account.login or account.email}"
@@ -613,7 +659,9 @@ def _display_name(nodes, persons, node_names, account_nodes) -> str:
             return person.name
     names: Counter = Counter()
     for node in nodes:
-        names.update(node_names.get(node, Counter()))
+        counted = node_names.get(node)
+        if counted:
+            names.update(counted)
     if names:
         return min(names.items(), key=lambda kv: (-kv[1], kv[0]))[0][:200]
     for node in nodes:
@@ -628,6 +676,8 @@ def _display_name(nodes, persons, node_names, account_nodes) -> str:
 
 def _affiliations(nodes, persons, by_node) -> list[tuple[str, dt.date | None, dt.date | None, str]]:
     """Dated entries painted onto one timeline: corrections first (latest first), then identities.yaml; no overlaps."""
+    if not persons and not any(n in by_node for n in nodes):
+        return []
     entries: list[tuple[str, dt.date | None, dt.date | None, str]] = []
     corrections = sorted((c for n in nodes for c in by_node.get(n, ())), key=lambda c: -c.id)
     entries += [(c.object, c.start, c.end, "correction") for c in corrections if c.object]
