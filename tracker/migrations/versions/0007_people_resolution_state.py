@@ -1,15 +1,15 @@
 """people resolution state: a digest of what the last resolution read, so an unchanged database is not resolved again
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02
 """
 from alembic import op
 import sqlalchemy as sa
 import tracker.models
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
