@@ -97,7 +97,7 @@ from tracker.cli import collect, core, ledger, people, sample, scoring  # noqa: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from tracker.config import ConfigError
+    from tracker.yamlsource import ConfigError
 
     try:
         app(args=argv, prog_name="mtx", standalone_mode=True)

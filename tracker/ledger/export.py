@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from tracker.access import Actor
-from tracker.config import AwardRuleSet
+from tracker.ledger.schema import AwardRuleSet
 from tracker.ledger.awards import AWARD_STATUS_ZH, award_rows, enterprise_balance
 from tracker.ledger.columns import STATUS_ZH
 from tracker.ledger.rules import ceiling_text, last_award_text, yuan
