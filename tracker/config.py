@@ -20,6 +20,7 @@ from pydantic import Field, field_validator, model_validator
 
 from collector.addresses import api_root, api_url_problem, normalise_path, normalise_text, path_problem
 from tracker.ledger.schema import AwardRuleSet, check_award_rules
+from tracker.scoring.loading import available_model_names
 from tracker.scoring.validate import validate_model_file
 from tracker.yamlsource import ConfigError, Problem, Strict, YamlSource, read_yaml, validate_source
 
@@ -231,7 +232,12 @@ class Config:
     organisations: OrganisationsFile
     identities: IdentitiesFile
     awards: AwardRuleSet | None
-    model_files: list[Path] = field(default_factory=list)
+    model_files: list[Path] = field(default_factory=list)  # config/models/*.yaml, each validated
+
+    def model_names(self) -> list[str]:
+        """Every model `--model` accepts: the presets shipped in tracker/scoring/presets and config/models (a file
+        named like a preset overrides it)."""
+        return available_model_names(self.directory / "models")
 
     def api_url(self, platform: str) -> str:
         settings = self.communities.platforms.get(platform)  # type: ignore[call-overload]
