@@ -4,6 +4,9 @@ Wall time (median and best of ``--runs`` fresh processes) of ``mtx --help`` and 
 SQLite database, next to the floor: ``python -c pass`` and ``python -c "import sqlalchemy"`` (``mtx status`` cannot
 avoid SQLAlchemy). Then ``python -X importtime`` for each command: the imports that cost most. The goal is under
 0.5 s for both commands; the machine's load average is printed with the figures, since they depend on it.
+
+``--baseline DIR`` also times another checkout of the project (e.g. ``git worktree add /tmp/before main``), run by
+this interpreter with DIR first on the path, alternating with this one so that both see the same load.
 """
 from __future__ import annotations
 
@@ -27,15 +30,17 @@ def mtx_command() -> list[str]:
     return [sys.executable, "-c", "from tracker.cli import entrypoint; entrypoint()"]
 
 
-def wall_times(argv: list[str], runs: int, env: dict[str, str]) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run(argv, env=env, capture_output=True, text=True)
-        times.append(time.perf_counter() - started)
-        if done.returncode != 0:
-            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[:300]}")
-    return times
+def timed(argv: list[str], env: dict[str, str], cwd: str | None = None) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=cwd)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.strip()[:300]}")
+    return seconds
+
+
+def baseline_env(env: dict[str, str], tree: str) -> dict[str, str]:
+    return dict(env, PYTHONPATH=os.pathsep.join([tree, *filter(None, [env.get("PYTHONPATH")])]))
 
 
 def import_costs(argv: list[str], env: dict[str, str], top: int) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
@@ -57,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="fresh processes per command (median and best shown)")
     parser.add_argument("--top", type=int, default=8, help="imports listed per command")
+    parser.add_argument("--baseline", metavar="DIR", help="another checkout to time alongside (before/after)")
     args = parser.parse_args(argv)
     mtx = mtx_command()
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,12 +78,21 @@ def main(argv: list[str] | None = None) -> None:
         load = os.getloadavg()
         print(f"Start-up benchmark: {args.runs} runs each; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
               f"on {os.cpu_count()} CPUs; goal: mtx commands under {GOAL_SECONDS} s\n")
-        print(f"{'command':<40} {'median s':>9} {'best s':>7}  goal")
+        base = baseline_env(env, str(Path(args.baseline).resolve())) if args.baseline else None
+        entry = [sys.executable, "-c", "from tracker.cli import entrypoint; entrypoint()"]
+        print(f"{'command':<40} {'median s':>9} {'best s':>7}  goal" + ("   baseline median s  best s"
+                                                                        if base else ""))
         for label, command in commands.items():
-            times = wall_times(command, args.runs, env)
+            times, before = [], []
+            for _ in range(args.runs):
+                times.append(timed(command, env))
+                if base is not None:  # the other tree's code, run from its directory (its package first)
+                    other = entry + command[len(mtx):] if command[:len(mtx)] == mtx else command
+                    before.append(timed(other, base, cwd=args.baseline))
             goal = "" if label.startswith("python") else ("met" if statistics.median(times) < GOAL_SECONDS
                                                           else "NOT met")
-            print(f"{label:<40} {statistics.median(times):>9.3f} {min(times):>7.3f}  {goal}")
+            extra = f"   {statistics.median(before):>17.3f} {min(before):>7.3f}" if before else ""
+            print(f"{label:<40} {statistics.median(times):>9.3f} {min(times):>7.3f}  {goal:<7}{extra}")
         for label in ("mtx --help", "mtx status (empty database)"):
             direct, own = import_costs(commands[label], env, args.top)
             print(f"\n{label}: python -X importtime (ms)")
