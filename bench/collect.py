@@ -8,10 +8,16 @@ What it measures, against the loopback emulator with ``--latency`` (50 ms) added
 2. An unchanged re-run from the bookmarks: requests, 304s, quota-spending requests, time.
 3. Peak memory collecting the commits of a 100,000-commit repository against a 1,000-commit one, each in a fresh
    subprocess (tracemalloc peak during the collection, and ru_maxrss), without added latency.
-4. The same GitHub data (repository, issues, pull requests) collected by GrimoireLab Perceval's GitHub backend
-   through ``--enterprise-url`` style base URL at the emulator, its requests counted from the emulator's log.
+4. GrimoireLab Perceval's GitHub backend on the same GitHub repositories (``--enterprise-url`` style base URL at the
+   emulator), both collectors one request at a time with the same added latency, requests read from the emulator's
+   log: (a) like for like, the streams both collect (repository, issues, pull requests), Perceval's requests split
+   into those that list the same data and those that fetch what we do not collect (comments, reactions, reviews,
+   PR commits, users); (b) everything each collects, with items per request and wall time against
+   requests x latency.
 The data is generated in 2023, so every item is outside the 180-day first-response window: the lists are
 measured, not the comment look-ups (those cost one request per recent commented item on every platform).
+The emulator answers without Nagle's algorithm (tests/emulator/server.py), so wall time over requests x latency
+close to 1 means the collector itself adds little.
 """
 
 from __future__ import annotations
@@ -138,24 +144,112 @@ def memory_child(url: str, path: str) -> None:
                       "rss_before_mb": before / 1024}))
 
 
-def run_perceval(url: str, paths: list[str]) -> tuple[int | None, int, str]:
-    """Perceval's GitHub backend over the same repositories; (items, 0, note). ``base_url`` is what
+PERCEVAL_CATEGORIES = ("repository", "issue", "pull_request")
+SAME_STREAMS = ("repo", "issues", "pulls")
+
+
+def perceval_kind(path: str) -> str:
+    """What a GitHub API request made by Perceval fetches: the lists we also collect, or enrichment we do not."""
+    path = path.removeprefix("/api/v3")
+    if path == "/rate_limit":
+        return "rate limit"
+    parts = path.strip("/").split("/")
+    if parts[0] == "users":
+        return "users (enrichment)"
+    tail = parts[3:]  # after repos/OWNER/NAME
+    if not tail:
+        return "repository"
+    if tail == ["issues"]:
+        return "issue list"
+    if tail[0] == "pulls" and len(tail) == 2:
+        return "pull request (one each)"
+    return f"{tail[-1]} (enrichment)"  # comments, reactions, reviews, commits, requested_reviewers
+
+
+def run_perceval(url: str, paths: list[str]) -> tuple[dict[str, int], float, str]:
+    """Perceval's GitHub backend over ``paths``: (items per category, seconds, note). ``base_url`` is what
     ``perceval github --enterprise-url`` sets: Perceval appends ``/api/v3``, which the emulator serves."""
+    items = {category: 0 for category in PERCEVAL_CATEGORIES}
     try:
         from perceval.backends.core.github import GitHub
     except ImportError as exc:
-        return None, 0, f"perceval not importable: {exc}"
-    items = 0
+        return items, 0.0, f"perceval not importable ({exc}): pip install -e '.[bench]'"
+    started = time.perf_counter()
     try:
         for path in paths:
             owner, name = path.split("/")
-            for category in ("repository", "issue", "pull_request"):
+            for category in PERCEVAL_CATEGORIES:
                 backend = GitHub(owner=owner, repository=name, api_token=[TOKEN.format("github")], base_url=url,
                                  sleep_for_rate=True)
-                items += sum(1 for _ in backend.fetch(category=category))
+                items[category] += sum(1 for _ in backend.fetch(category=category))
     except Exception as exc:  # report why, in the table, rather than crash the benchmark
-        return items, 0, f"perceval failed: {type(exc).__name__}: {str(exc)[:120]}"
-    return items, 0, "ok"
+        return items, time.perf_counter() - started, f"perceval failed: {type(exc).__name__}: {str(exc)[:120]}"
+    return items, time.perf_counter() - started, "ok"
+
+
+def run_ours_sequentially(url: str, paths: list[str]) -> tuple[dict[str, RequestStats], dict[str, int], float]:
+    """Our GitHub collector over ``paths`` one request at a time, every stream: (requests and items per stream, s)."""
+    github = open_platform("github", tokens=[("MTX_BENCH_GITHUB", TOKEN.format("github"))], base_url=url)
+    stats = {stream: RequestStats() for stream in STREAMS}
+    items = dict.fromkeys(STREAMS, 0)
+    started = time.perf_counter()
+    try:
+        for path in paths:
+            repo = github.repository(path)
+            for stream in STREAMS:
+                run = repo.fetch(stream)
+                items[stream] += sum(len(page.records) for page in run)
+                stats[stream].add(run.stats)
+    finally:
+        github.close()
+    return stats, items, time.perf_counter() - started
+
+
+def perceval_tables(emu: Any, world: World, subset: list[str], latency: float) -> list[tuple[list[str], list]]:
+    """The two Perceval comparisons as (header, rows) tables, both collectors sequential with ``latency`` added."""
+    emu.latency = latency
+    emu.clear_log()
+    ours, our_items, our_seconds = run_ours_sequentially(emu.url, subset)
+    emu.clear_log()
+    items, perceval_seconds, note = run_perceval(emu.url, subset)
+    kinds: dict[str, int] = {}
+    for entry in emu.log:
+        kinds[perceval_kind(entry.path)] = kinds.get(perceval_kind(entry.path), 0) + 1
+    perceval_requests = sum(kinds.values())
+    model_issues = sum(not i.is_pull for p in subset for i in world.repo_by_name(p).issues)
+    model_pulls = sum(i.is_pull for p in subset for i in world.repo_by_name(p).issues)
+
+    same = sum(ours[s].requests for s in SAME_STREAMS)
+    listing = kinds.get("repository", 0) + kinds.get("issue list", 0) + kinds.get("pull request (one each)", 0)
+    like = [["mtx: repo, issues, pulls streams", str(same), str(sum(our_items[s] for s in SAME_STREAMS)),
+             _per(sum(our_items[s] for s in SAME_STREAMS), same), "issue and pull lists, 100 a page"],
+            ["Perceval: repository, issue, pull_request", str(listing),
+             str(sum(items.values())), _per(sum(items.values()), listing),
+             "the issue list (PRs included) twice, then one request per PR"],
+            ["Perceval: + other requests (data mtx does not collect; rate-limit checks)", str(perceval_requests - listing), "-", "-",
+             ", ".join(f"{k.removesuffix(' (enrichment)')} {v}" for k, v in sorted(kinds.items())
+                       if "enrichment" in k or k == "rate limit")]]
+    our_total = sum(st.requests for st in ours.values())
+    everything = [
+        ["mtx (all 6 streams)", str(our_total), str(sum(our_items.values())), _per(sum(our_items.values()), our_total),
+         f"{our_seconds:.1f}", f"{our_total * latency:.1f}", _ratio(our_seconds, our_total * latency),
+         ", ".join(f"{s} {our_items[s]}" for s in STREAMS)],
+        ["Perceval (3 categories)", str(perceval_requests), str(sum(items.values())),
+         _per(sum(items.values()), perceval_requests), f"{perceval_seconds:.1f}", f"{perceval_requests * latency:.1f}",
+         _ratio(perceval_seconds, perceval_requests * latency),
+         f"{note}; " + ", ".join(f"{c} {n}" for c, n in items.items())
+         + f"; the model holds {model_issues} issues and {model_pulls} PRs"]]
+    return [(["(a) same streams, " + f"{len(subset)} GitHub repos", "requests", "items", "items/req", "what"], like),
+            (["(b) everything each collects", "requests", "items", "items/req", "wall s", "req*lat s",
+              "wall/(req*lat)", "items by stream"], everything)]
+
+
+def _per(items: int, requests: int) -> str:
+    return f"{items / requests:.1f}" if requests else "-"
+
+
+def _ratio(seconds: float, ideal: float) -> str:
+    return f"{seconds / ideal:.2f}" if ideal else "-"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -186,7 +280,7 @@ def main(argv: list[str] | None = None) -> None:
         second, second_wall = run_all(platforms, paths, bookmarks, args.concurrency)
         second_log = list(emu.log)
         header = ["platform", "repos", "requests", "min pages", "req/repo", "min/repo", "wall s",
-                  "req*lat/conc s", "cpu s", "re-run req", "re-run 304", "re-run quota", "re-run s"]
+                  "req*lat/conc s", "wall/ideal", "cpu s", "re-run req", "re-run 304", "re-run quota", "re-run s"]
         for name in PREFIX:
             n = len(paths[name])
             requests = sum(s.requests for _, s, _ in first[name].values())
@@ -196,21 +290,13 @@ def main(argv: list[str] | None = None) -> None:
             spent = sum(1 for e in second_log if platform_of(e.path) == name and e.spent)
             rows.append([name, str(n), str(requests), str(minimum), f"{requests / n:.2f}", f"{minimum / n:.2f}",
                          f"{first_wall[name]:.1f}", f"{requests * args.latency / args.concurrency:.1f}",
+                         _ratio(first_wall[name], requests * args.latency / args.concurrency),
                          f"{first_wall[name + ':cpu']:.1f}", str(again),
                          str(not_modified), str(spent), f"{second_wall[name]:.1f}"])
         for platform in platforms.values():
             platform.close()
 
-        emu.latency = 0.0
-        subset = paths["github"][: args.perceval_repos]
-        ours = sum(first["github"][p][2][s].requests for p in subset for s in ("repo", "issues", "pulls"))
-        emu.latency = args.latency
-        emu.clear_log()
-        started = time.perf_counter()
-        items, _, note = run_perceval(emu.url, subset)
-        perceval_seconds = time.perf_counter() - started
-        perceval_requests = len(emu.log)
-        model_items = sum(len(world.repo_by_name(p).issues) for p in subset)
+        perceval = perceval_tables(emu, world, paths["github"][: args.perceval_repos], args.latency)
 
     big_world = World()
     for size in (args.small, args.big):
@@ -223,13 +309,11 @@ def main(argv: list[str] | None = None) -> None:
           f"{args.concurrency} threads, one platform at a time; cpu s = emulator + collector, one process\n")
     _table(header, rows)
     print()
-    _table(["collector (same GitHub repos)", "repos", "requests", "items", "seconds", "note"],
-           [["mtx (repo, issues, pulls streams)", str(len(subset)), str(ours),
-             str(sum(len(world.repo_by_name(p).issues) + 1 for p in subset)), "-", "first run, from the table above"],
-            ["Perceval GitHub (repository, issue, pull_request)", str(len(subset)), str(perceval_requests),
-             str(items if items is not None else "-"), f"{perceval_seconds:.1f}",
-             f"{note}; model holds {model_items} issues+PRs"]])
-    print()
+    print(f"Perceval's GitHub backend against ours, the same repositories, one request at a time, "
+          f"{args.latency * 1000:.0f} ms added per answer\n")
+    for table_header, table_rows in perceval:
+        _table(table_header, table_rows)
+        print()
     _table(["commits in repository", "collected", "tracemalloc peak MB", "ru_maxrss MB", "rss before MB"],
            [[f"{size:,}", f"{m['commits']:,}", f"{m['tracemalloc_peak_mb']:.1f}", f"{m['maxrss_mb']:.1f}",
              f"{m['rss_before_mb']:.1f}"] for size, m in memory.items()])

@@ -8,10 +8,10 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:  # SQLAlchemy is imported where a query runs, so `mtx --help` starts without it
+    from sqlalchemy.orm import Session
 
 from common.bilingual import BilingualError
 from tracker.vocab import ROLES
@@ -83,6 +83,8 @@ def resolve_actor(session: Session, name: str | None) -> Actor:
     that is not registered but matches a registered one once normalised (`ENTA`, `entA `): it would otherwise act as
     administrator where the person meant the enterprise user.
     """
+    from sqlalchemy import select
+
     from tracker.models import User
     from tracker.users import username_key
 

@@ -1,8 +1,10 @@
-"""Configuration: the YAML files in `config/`, validated with pydantic, with every problem reported at once.
+"""Configuration: communities, organisations and identities in `config/`, validated with pydantic, every problem at once.
 
 Each problem names the file, the key path (and line), what is wrong and how to fix it. Schema errors come from pydantic;
 semantic checks (unknown hosts, duplicates, unset token variables, contradictory award rules, unknown signals in a
 model) run on top of a schema-valid file. Tokens never live in files: only the *names* of environment variables do.
+Reading YAML with line numbers and `Problem` live in tracker.yamlsource; the award rule set's schema in
+tracker.ledger.schema; the scoring models in tracker.scoring: check_config runs all of them.
 """
 from __future__ import annotations
 
@@ -14,12 +16,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from collector.addresses import api_root, api_url_problem, normalise_path, normalise_text, path_problem
 from common.redaction import redact_text, redact_url
+from tracker.ledger.schema import AwardRuleSet, check_award_rules
+from tracker.scoring.loading import available_model_names
+from tracker.scoring.validate import validate_model_file
 from tracker.vocab import FOCUS_FIELDS
+from tracker.yamlsource import ConfigError, Problem, Strict, YamlSource, read_yaml, validate_source
 
 PlatformName = Literal["github", "gitee", "gitcode", "gitlab", "git"]
 FocusField = Literal[FOCUS_FIELDS.values]  # type: ignore[valid-type]  # tracker.vocab
@@ -49,46 +54,7 @@ ENV_VAR_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
 
-# --- problems ---------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    key: str
-    message: str
-    fix: str
-    severity: Literal["error", "warning"] = "error"
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.key}" if self.key else self.file
-        return f"{where}: {self.message} (fix: {self.fix})"
-
-    def render(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        label = "错误 error" if self.severity == "error" else "警告 warning"
-        return f"{where}: {label} at {self.key or '(top level)'}: {self.message}\n    fix: {self.fix}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "key": self.key, "severity": self.severity,
-                "message": self.message, "fix": self.fix}
-
-
-class ConfigError(Exception):
-    """Raised by load_config when any error-level problem exists; carries all of them."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} configuration error(s):\n" + "\n".join(p.render() for p in errors))
-
-
 # --- schema -----------------------------------------------------------------------------------------------------------
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class PlatformSettings(Strict):
@@ -236,51 +202,6 @@ class IdentitiesFile(Strict):
                                         description="addresses (or * ? patterns) that identify nobody")
 
 
-class Ceiling(Strict):
-    amount: int = Field(gt=0, description="ceiling per enterprise, in yuan or as a number of products")
-    unit: Literal["yuan", "products"] = "yuan"
-    scope: Literal["policy_period", "calendar_year", "lifetime"] = "policy_period"
-
-
-class DateWindow(Strict):
-    start: dt.date | None = None
-    end: dt.date | None = None
-
-
-class Gates(Strict):
-    registered_in_chongqing: bool = True
-
-
-class ImportLimits(Strict):
-    """Certificate import files beyond these are refused before they cost minutes and gigabytes."""
-
-    max_file_mb: int = Field(50, gt=0, description="file size, MB")
-    max_xlsx_uncompressed_mb: int = Field(200, gt=0, description="an XLSX's size once unzipped, MB (zip bombs)")
-    max_rows: int = Field(200_000, gt=0, description="data rows")
-
-
-class AwardRuleSet(Strict):
-    """The certificate award rule set (policy item 10). Behaviour lives in tracker.ledger; this is its shape."""
-
-    version: str = Field(description="rule-set version recorded on every award")
-    name: str
-    policy_period: DateWindow
-    amount_per_product: int = Field(gt=0, description="yuan")
-    amount_mode: Literal["fixed", "up_to"] = "fixed"
-    ceiling: Ceiling
-    last_award: Literal["partial", "whole_only"] = "partial"
-    first_time_only: bool = True
-    exclude_derived: bool = True
-    require_first_version: bool = True
-    accepted_issuers: list[str] = Field(default_factory=list)
-    accepted_cert_types: list[str] = Field(default_factory=list)
-    product_types: list[str] = Field(default_factory=list)
-    min_os_version: str | None = None
-    pass_date_window: DateWindow = Field(default_factory=DateWindow)
-    gates: Gates = Field(default_factory=Gates)
-    limits: ImportLimits = Field(default_factory=ImportLimits, description="import file limits (not award rules)")
-
-
 # --- the loaded configuration -----------------------------------------------------------------------------------------
 
 
@@ -313,7 +234,12 @@ class Config:
     organisations: OrganisationsFile
     identities: IdentitiesFile
     awards: AwardRuleSet | None
-    model_files: list[Path] = field(default_factory=list)
+    model_files: list[Path] = field(default_factory=list)  # config/models/*.yaml, each validated
+
+    def model_names(self) -> list[str]:
+        """Every model `--model` accepts: the presets shipped in tracker/scoring/presets and config/models (a file
+        named like a preset overrides it)."""
+        return available_model_names(self.directory / "models")
 
     def api_url(self, platform: str) -> str:
         settings = self.communities.platforms.get(platform)  # type: ignore[call-overload]
@@ -374,171 +300,7 @@ def parse_web_url(url: str, organisation: bool = False) -> tuple[str, str]:
     return platform, "/".join(segments)
 
 
-# --- YAML with line numbers -------------------------------------------------------------------------------------------
-
-YAML_MAX_NODES = 200_000  # nodes once aliases are expanded: far above any real configuration, far below a YAML bomb
-
-
-class YamlTooLarge(ValueError):
-    """A YAML document whose aliases expand past YAML_MAX_NODES, or refer to themselves (a 'billion laughs' file)."""
-
-
-def _expanded_size(root: yaml.Node, limit: int) -> int:
-    """Nodes in the document with every alias expanded, counting each distinct node once (linear time)."""
-    sizes: dict[int, int] = {}
-    in_progress: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        key = id(node)
-        if key in sizes:
-            return sizes[key]
-        if key in in_progress:
-            raise YamlTooLarge("别名引用了自身 / an alias refers to itself (a recursive anchor)")
-        in_progress.add(key)
-        total = 1
-        if isinstance(node, yaml.MappingNode):
-            total += sum(size(k) + size(v) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            total += sum(size(item) for item in node.value)
-        in_progress.discard(key)
-        sizes[key] = total = min(total, limit + 1)  # enough to know it is over; keeps the numbers small
-        return total
-
-    return size(root)
-
-
-def load_yaml(text: str, max_nodes: int = YAML_MAX_NODES) -> tuple[Any, yaml.Node | None]:
-    """Parse one YAML document with the safe loader, refusing alias bombs before anything walks the data.
-
-    Returns the data and the composed node tree (for line numbers). Raises yaml.YAMLError or YamlTooLarge.
-    """
-    loader = yaml.SafeLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return None, None
-        try:
-            expanded = _expanded_size(root, max_nodes)
-        except RecursionError:
-            raise YamlTooLarge("嵌套过深 / the YAML is nested too deeply") from None
-        if expanded > max_nodes:
-            raise YamlTooLarge(f"YAML 展开别名后超过 {max_nodes:,} 个节点 / the YAML expands to more than "
-                               f"{max_nodes:,} nodes once its aliases (*name) are expanded")
-        return loader.construct_document(root), root
-    finally:
-        loader.dispose()
-
-
-def _line_index(root: yaml.Node | None) -> dict[tuple, int]:
-    """Key path (tuple of keys and list indexes) -> 1-based line, from the composed YAML node tree.
-
-    Each node is walked once: a node reached again through an alias gets its path's line, not a second walk.
-    """
-    index: dict[tuple, int] = {}
-    seen: set[int] = set()
-
-    def walk(node, path: tuple) -> None:
-        index[path] = node.start_mark.line + 1
-        if id(node) in seen:
-            return
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                key = key_node.value
-                index[path + (key,)] = key_node.start_mark.line + 1
-                walk(value_node, path + (key,))
-                index[path + (key,)] = key_node.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, path + (i,))
-
-    if root is not None:
-        walk(root, ())
-    return index
-
-
-def _line_for(index: dict[tuple, int], path: tuple) -> int | None:
-    path = tuple(path)
-    while path:
-        if path in index:
-            return index[path]
-        path = path[:-1]
-    return index.get(())
-
-
-def _key(path: tuple) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-@dataclass
-class _Source:
-    name: str  # as shown to the user, e.g. config/communities.yaml
-    data: Any
-    lines: dict[tuple, int]
-
-    def problem(self, path: tuple, message: str, fix: str, severity: str = "error") -> Problem:
-        return Problem(self.name, _key(path), message, fix, severity, _line_for(self.lines, path))  # type: ignore[arg-type]
-
-
-def _read_yaml(directory: Path, relative: str, problems: list[Problem], required: bool) -> _Source | None:
-    path = directory / relative
-    shown = str(path)
-    if not path.exists():
-        if required:
-            problems.append(Problem(shown, "", "file not found",
-                                    f"create {relative} in the configuration directory (see config/ in the project)"))
-        return None
-    text = path.read_text(encoding="utf-8")
-    try:
-        data, root = load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problems.append(Problem(shown, "", f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                                "fix the YAML syntax at that line (indentation, a missing ':' or quote)",
-                                line=mark.line + 1 if mark else None))
-        return None
-    except YamlTooLarge as exc:
-        problems.append(Problem(shown, "", f"文件被拒绝 / file refused: {exc}",
-                                "write the entries out instead of anchors (&name) and aliases (*name) that expand into "
-                                "each other"))
-        return None
-    return _Source(shown, data if data is not None else {}, _line_index(root))
-
-
-def _fix_for(error: dict) -> str:
-    kind = error.get("type", "")
-    if kind == "extra_forbidden":
-        return "remove this key or correct its spelling"
-    if kind == "missing":
-        return "add this key"
-    if kind == "literal_error":
-        return f"use one of: {error.get('ctx', {}).get('expected', '')}"
-    if kind.startswith("date"):
-        return "write the date as YYYY-MM-DD"
-    if kind.startswith("int") or kind.startswith("float"):
-        return "write a number"
-    if kind.startswith("bool"):
-        return "write true or false"
-    return "correct the value as described"
-
-
-def _validate(source: _Source, model: type[BaseModel], problems: list[Problem], data: Any = None,
-              prefix: tuple = ()):
-    try:
-        return model.model_validate(source.data if data is None else data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            # pydantic adds the union member tag (e.g. 'str' / 'RepositoryRef') to the location: keep the data path
-            clean = tuple(p for p in loc if not (isinstance(p, str) and (p in ("str",) or p[:1].isupper())))
-            problems.append(source.problem(prefix + clean, error["msg"], _fix_for(error)))
-        return None
-
-
-def _validate_communities(source: _Source, problems: list[Problem]) -> CommunitiesFile | None:
+def _validate_communities(source: YamlSource, problems: list[Problem]) -> CommunitiesFile | None:
     """Validate community by community, so one bad entry does not hide the semantic problems of the others."""
     data = source.data
     if not isinstance(data, dict):
@@ -549,10 +311,10 @@ def _validate_communities(source: _Source, problems: list[Problem]) -> Communiti
     if not isinstance(items, list):
         problems.append(source.problem(("communities",), "communities must be a list", "write one '- slug: ...' each"))
         items = []
-    top = _validate(source, CommunitiesFile, problems, data={k: v for k, v in data.items() if k != "communities"})
+    top = validate_source(source, CommunitiesFile, problems, data={k: v for k, v in data.items() if k != "communities"})
     valid = []
     for i, item in enumerate(items):
-        community = _validate(source, CommunityEntry, problems, data=item, prefix=("communities", i))
+        community = validate_source(source, CommunityEntry, problems, data=item, prefix=("communities", i))
         if community is not None:
             valid.append(community)
     if top is None:
@@ -564,7 +326,7 @@ def _validate_communities(source: _Source, problems: list[Problem]) -> Communiti
 # --- semantic checks --------------------------------------------------------------------------------------------------
 
 
-def _check_communities(cfg: CommunitiesFile, src: _Source, problems: list[Problem], env: dict[str, str]) -> None:
+def _check_communities(cfg: CommunitiesFile, src: YamlSource, problems: list[Problem], env: dict[str, str]) -> None:
     """Semantic checks over the raw entries, so a schema error in one field does not hide them."""
     resolver = Config(Path("."), cfg, OrganisationsFile(), IdentitiesFile(), None)
     raw = src.data.get("communities") if isinstance(src.data, dict) else None
@@ -634,7 +396,7 @@ def _check_communities(cfg: CommunitiesFile, src: _Source, problems: list[Proble
                                         f"export {missing[0]}=<token> before running mtx collect", "warning"))
 
 
-def _check_target_address(src: _Source, key: tuple, entry: Any, target: RepoTarget | OrgTarget,
+def _check_target_address(src: YamlSource, key: tuple, entry: Any, target: RepoTarget | OrgTarget,
                           problems: list[Problem], organisation: bool = False) -> bool:
     """A repository or organisation path the platform cannot have, or an unusable API URL, is refused here, naming
     the line: the collector would refuse it too, but a configuration error is never first seen in the nightly job.
@@ -658,7 +420,7 @@ def _check_target_address(src: _Source, key: tuple, entry: Any, target: RepoTarg
     return found
 
 
-def _check_platform_api_urls(cfg: CommunitiesFile, src: _Source, problems: list[Problem]) -> None:
+def _check_platform_api_urls(cfg: CommunitiesFile, src: YamlSource, problems: list[Problem]) -> None:
     """GitLab's api_url may be the server (``http://host:port``) or ``/api/v4``; another API version is refused."""
     for platform, settings in cfg.platforms.items():
         if settings.api_url and platform == "gitlab" and urlsplit(settings.api_url).scheme in ("http", "https"):
@@ -681,7 +443,7 @@ def url_has_credentials(text: object) -> bool:
 redact_credentials = redact_text  # messages may quote a configured URL (common.redaction, the one implementation)
 
 
-def _check_url_credentials(src: _Source, problems: list[Problem]) -> None:
+def _check_url_credentials(src: YamlSource, problems: list[Problem]) -> None:
     """Every URL anywhere in the file: no user name or password (they would be stored, logged and shown)."""
     def walk(value: Any, path: tuple) -> None:
         if isinstance(value, dict):
@@ -700,7 +462,7 @@ def _check_url_credentials(src: _Source, problems: list[Problem]) -> None:
     walk(src.data, ())
 
 
-def _check_organisations(cfg: OrganisationsFile, src: _Source, problems: list[Problem]) -> None:
+def _check_organisations(cfg: OrganisationsFile, src: YamlSource, problems: list[Problem]) -> None:
     free = {d.lower() for d in cfg.free_mail_domains}
     owner: dict[str, str] = {}
     names: set[str] = set()
@@ -723,7 +485,7 @@ def _check_organisations(cfg: OrganisationsFile, src: _Source, problems: list[Pr
             owner.setdefault(domain, org.name)
 
 
-def _check_identities(cfg: IdentitiesFile, src: _Source, orgs: OrganisationsFile | None,
+def _check_identities(cfg: IdentitiesFile, src: YamlSource, orgs: OrganisationsFile | None,
                       problems: list[Problem]) -> None:
     from tracker.people.rules import parse_ref  # imported here: the people package imports this module
 
@@ -773,45 +535,8 @@ def _check_identities(cfg: IdentitiesFile, src: _Source, orgs: OrganisationsFile
                                         "apart", "remove it from people: or from distinct:"))
 
 
-def check_award_rules(rules: AwardRuleSet, src: _Source, problems: list[Problem], prefix: tuple = ()) -> None:
-    """Rules that contradict each other: no award could ever be paid, or windows that cannot hold."""
-    c = rules.ceiling
-    if c.unit == "yuan" and rules.amount_per_product > c.amount and rules.last_award == "whole_only":
-        problems.append(src.problem(prefix + ("amount_per_product",),
-                                    f"{rules.amount_per_product} per product exceeds the ceiling of {c.amount} yuan "
-                                    "with last_award: whole_only, so no award can ever be made",
-                                    "lower amount_per_product, raise ceiling.amount or use last_award: partial"))
-    if c.unit == "products" and rules.last_award == "whole_only":
-        problems.append(src.problem(prefix + ("last_award",),
-                                    "last_award only matters for a money ceiling; a product-count ceiling is whole",
-                                    "remove last_award or use ceiling.unit: yuan", "warning"))
-    for key, window in (("policy_period", rules.policy_period), ("pass_date_window", rules.pass_date_window)):
-        if window.start and window.end and window.end < window.start:
-            problems.append(src.problem(prefix + (key, "end"), f"{key} ends ({window.end}) before it starts "
-                                        f"({window.start})", "correct the dates"))
-    pw, pp = rules.pass_date_window, rules.policy_period
-    if pw.start and pp.end and pw.start > pp.end or pw.end and pp.start and pw.end < pp.start:
-        problems.append(src.problem(prefix + ("pass_date_window",), "pass_date_window lies outside the policy period",
-                                    "make the window overlap policy_period"))
-    if c.scope == "calendar_year" and not (pp.start and pp.end):
-        problems.append(src.problem(prefix + ("ceiling", "scope"), "a per-year ceiling needs a policy period",
-                                    "set policy_period.start and .end"))
-    if rules.min_os_version and not re.match(r"^\d+(\.\d+){0,3}$", rules.min_os_version):
-        problems.append(src.problem(prefix + ("min_os_version",), f"{rules.min_os_version!r} is not a version",
-                                    "write it like 4.1 or 5.0.0"))
-    if rules.product_types:
-        from tracker.models import PRODUCT_TYPES
-
-        for i, product_type in enumerate(rules.product_types):
-            if product_type not in PRODUCT_TYPES:
-                problems.append(src.problem(prefix + ("product_types", i), f"unknown product type {product_type!r}",
-                                            f"use one of {', '.join(PRODUCT_TYPES)}"))
-
-
 def _check_models(directory: Path, problems: list[Problem]) -> list[Path]:
     files = sorted((directory / "models").glob("*.yaml")) if (directory / "models").is_dir() else []
-    from tracker.scoring import validate_model_file  # imported here: scoring imports this module
-
     for path in files:
         problems.extend(validate_model_file(path))
     return files
@@ -828,13 +553,13 @@ def check_config(directory: str | Path, env: dict[str, str] | None = None) -> tu
     if not directory.is_dir():
         return None, [Problem(str(directory), "", "configuration directory not found",
                               "pass --config DIR or set MTX_CONFIG, or run from the project directory")]
-    sources = {name: _read_yaml(directory, f"{name}.yaml", problems, required=(name == "communities"))
+    sources = {name: read_yaml(directory, f"{name}.yaml", problems, required=(name == "communities"))
                for name in ("communities", "organisations", "identities", "awards")}
     communities = _validate_communities(sources["communities"], problems) if sources["communities"] else None
-    organisations = (_validate(sources["organisations"], OrganisationsFile, problems)
+    organisations = (validate_source(sources["organisations"], OrganisationsFile, problems)
                      if sources["organisations"] else OrganisationsFile())
-    identities = _validate(sources["identities"], IdentitiesFile, problems) if sources["identities"] else IdentitiesFile()
-    awards = _validate(sources["awards"], AwardRuleSet, problems) if sources["awards"] else None
+    identities = validate_source(sources["identities"], IdentitiesFile, problems) if sources["identities"] else IdentitiesFile()
+    awards = validate_source(sources["awards"], AwardRuleSet, problems) if sources["awards"] else None
 
     for source in sources.values():
         if source is not None:

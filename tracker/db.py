@@ -2,16 +2,17 @@
 
 SQLite is the embedded default (a file in the working directory); PostgreSQL is production. Everything else in
 `tracker/` talks to the database through the session this module hands out, never through a raw driver.
+SQLAlchemy is imported when a database is first used, not with this module, so `mtx --help` starts without it.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///mtx.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -33,6 +34,8 @@ def normalise_url(url: str) -> str:
 
 def safe_url(url: str) -> str:
     """The URL with any password hidden, for messages and logs."""
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(normalise_url(url)).render_as_string(hide_password=True)
     except Exception:  # an unparsable URL is shown without its credentials part
@@ -66,6 +69,9 @@ def dispose_engine(url: str) -> None:
 
 
 def _create_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+
     try:
         parsed = make_url(url)
     except Exception as exc:
@@ -91,6 +97,8 @@ def _create_engine(url: str) -> Engine:
 
 
 def session_factory(url: str) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(get_engine(url), expire_on_commit=False, future=True)
 
 
@@ -118,16 +126,40 @@ def alembic_config(url: str):
 
 
 def head_revision() -> str:
+    """The newest migration. Read from the scripts' `revision`/`down_revision` lines, without importing Alembic (a
+    third of `mtx status`'s start-up); anything but one plain chain (merges, branches) is left to Alembic."""
+    import ast
+
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        values = {node.targets[0].id: node.value for node in ast.parse(path.read_text(encoding="utf-8")).body
+                  if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)}
+        revision, parent = values.get("revision"), values.get("down_revision")
+        if not (isinstance(revision, ast.Constant) and isinstance(parent, ast.Constant)):
+            return _alembic_head()
+        revisions.add(revision.value)
+        if parent.value is not None:
+            parents.add(parent.value)
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 and parents <= revisions else _alembic_head()
+
+
+def _alembic_head() -> str:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config(DEFAULT_URL)).get_current_head()
 
 
 def current_revision(url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    """The revision recorded in the database's `alembic_version` table (None before `mtx init`), read with plain SQL
+    so that checking it does not import Alembic."""
+    from sqlalchemy import inspect, text
 
     with get_engine(url).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
@@ -146,6 +178,8 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str]:
 
 def ensure_schema_current(url: str) -> None:
     """Refuse to work on a database whose schema is not at head, with the fix in the message."""
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:") \
             and not Path(parsed.database).exists():

@@ -8,6 +8,7 @@ answers never tell which names exist. The time comes from the module attribute `
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import threading
 import unicodedata
@@ -26,7 +27,6 @@ from tracker.access import AccessDenied, Actor, require_role
 from tracker.models import Enterprise, User, utcnow
 
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 MAX_FAILED = 5
 LOCK_MINUTES = 15
 MAX_DELAY_SECONDS = 30
@@ -34,6 +34,13 @@ UNKNOWN_NAMES_REMEMBERED = 10_000
 GENERIC_LOGIN_ERROR = ("用户名或密码错误", "wrong user name or password")  # (zh, en), as AccessDenied takes them
 
 clock: Callable[[], dt.datetime] = utcnow  # aware UTC "now" for throttling; tests set tracker.users.clock
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when there is no real one (same work either way); made on first use, not at import:
+    argon2id costs ~0.1 s and 64 MB, which every `mtx` command importing this module would otherwise pay."""
+    return _hasher.hash("not-a-real-password")
 
 
 class UserError(ValueError):
@@ -145,6 +152,7 @@ def authenticate(url: str, username: str, password: str, now: dt.datetime | None
     """
     now = now or clock()
     key = username_key(username)
+    _dummy_hash()  # made (once per process) before the lookup, so no first attempt is slower for an unknown name
     with dbm.session_scope(url) as session:
         query = select(User).where(User.username_key == key)
         if session.get_bind().dialect.name == "postgresql":
@@ -160,7 +168,7 @@ def _unknown_attempt(key: str, now: dt.datetime) -> tuple[str, str]:
     wait = _unknown_names.wait_seconds(key, now)
     if wait:
         return throttled_message(wait)
-    _hasher.verify(_DUMMY_HASH, "not-a-real-password")  # same work as a real check
+    _hasher.verify(_dummy_hash(), "not-a-real-password")  # same work as a real check
     _unknown_names.failed(key, now)
     return GENERIC_LOGIN_ERROR
 
@@ -177,7 +185,7 @@ def _attempt(user: User, password: str, now: dt.datetime) -> Actor | tuple[str, 
             user.password_hash = _hasher.hash(password)
         return Actor(user.username, user.role, user.enterprise_id)  # type: ignore[arg-type]
     if not (user.is_active and user.password_hash):
-        _hasher.verify(_DUMMY_HASH, "not-a-real-password")  # same work as a real check
+        _hasher.verify(_dummy_hash(), "not-a-real-password")  # same work as a real check
     attempts.failed(now)
     user.failed_logins, user.last_failed_login_at, user.locked_until = \
         attempts.failures, attempts.last_failed_at, attempts.locked_until

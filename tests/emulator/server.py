@@ -3,8 +3,13 @@
 The server does the platform-neutral mechanics once: routing by API prefix, per-token quota windows, fault
 injection (5xx bursts, slow answers, truncated bodies, secondary limits, and the hostile server of the hardening
 tests: redirects to another host, canned replies with any headers, headers overridden on real pages, bodies
-trickling a byte at a time), ETag/Last-Modified with 304s that spend no quota, and a log of every request. Route modules (``tests.emulator.github`` now; Gitee, GitCode and GitLab
-later) only turn the model into payloads and say how a request authenticates.
+trickling a byte at a time), ETag/Last-Modified with 304s that spend no quota, and a log of every request. The route
+modules (``tests.emulator.github``, ``tests.emulator.gitee`` for Gitee and GitCode, ``tests.emulator.gitlab``) only
+turn the model into payloads and say how a request authenticates.
+
+Answers go out without Nagle's algorithm and with headers and body in one buffered write: a small header segment
+followed by the body would otherwise wait for the client's delayed ACK (~40 ms per answer on Linux), and every
+benchmark against the emulator would measure that wait instead of the collector.
 """
 
 from __future__ import annotations
@@ -326,6 +331,8 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "mtx-emulator"
+        disable_nagle_algorithm = True  # TCP_NODELAY on each connection
+        wbufsize = -1  # buffered: headers and body leave together at the flush after each answer
 
         def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
             return

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from tracker.config import Ceiling, DateWindow
+from tracker.ledger.schema import Ceiling, DateWindow
 from tracker.ledger.allocation import AwardState, allocate, next_product_amount
 from tracker.ledger.rules import CertificateFacts
 

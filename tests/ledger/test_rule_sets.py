@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from tracker.config import ConfigError
+from tracker.yamlsource import ConfigError
 from tracker.ledger.allocation import allocate
 from tracker.ledger.rules import load_rule_set
 

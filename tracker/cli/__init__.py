@@ -1,6 +1,9 @@
 """The `mtx` command line. Global options come before the subcommand; each group lives in its own module.
 
 Exit codes: 0 success, 1 a failure the user must act on (message on stderr), 2 bad usage (from Click).
+Start-up stays fast because the command modules are shims: at module level they import only Typer and light tracker
+modules, and each command imports its implementation inside its function (tests/foundation/test_cli_startup.py
+checks that `mtx --help` loads no SQLAlchemy, pydantic, argon2 or Rich; `python -m bench.startup` measures it).
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,  # never print local variables (tokens, passwords) in a traceback
+    rich_markup_mode=None,  # Click's plain help: formatting it with Rich costs more than the rest of `mtx --help`
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -96,19 +100,27 @@ def parse_date(value: str | None, option: str):
 from tracker.cli import collect, core, ledger, people, sample, scoring  # noqa: E402,F401  (each registers its commands)
 
 
-def main(argv: list[str] | None = None) -> int:
-    from tracker.config import ConfigError
+def _user_facing(exc: Exception) -> bool:
+    """A failure to print without a traceback. Configuration errors are recognised without importing the
+    configuration reader: a module never imported cannot have raised one."""
+    yamlsource = sys.modules.get("tracker.yamlsource")
+    return isinstance(exc, (UserFacingError, DatabaseError, AccessDenied)) or (
+        yamlsource is not None and isinstance(exc, yamlsource.ConfigError))
 
+
+def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="mtx", standalone_mode=True)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except (UserFacingError, DatabaseError, AccessDenied, ConfigError) as exc:
-        typer.echo(f"mtx: {exc}", err=True)
-        return 1
     except KeyboardInterrupt:
         typer.echo("mtx: interrupted", err=True)
         return 130
+    except Exception as exc:
+        if not _user_facing(exc):
+            raise
+        typer.echo(f"mtx: {exc}", err=True)
+        return 1
     return 0
 
 

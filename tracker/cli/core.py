@@ -53,7 +53,7 @@ def config_check(ctx: typer.Context, as_json: bool = typer.Option(False, "--json
         else:
             communities = len(config.communities.communities) if config else 0
             typer.echo(f"配置有效 / configuration OK: {communities} communities, "
-                       f"{len(config.model_files) if config else 0} scoring models"
+                       f"{len(config.model_names()) if config else 0} scoring models"
                        + (f", {len(problems)} warning(s)" if problems else ""))
     if errors:
         raise typer.Exit(1)

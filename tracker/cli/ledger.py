@@ -31,7 +31,7 @@ def _actor(ctx: typer.Context, session):
 
 def _limits(ctx: typer.Context, rules_file: Optional[Path]):
     """The import limits of the rule-set file (`limits:`), or the defaults when there is no such file."""
-    from tracker.config import ImportLimits
+    from tracker.ledger.schema import ImportLimits
     from tracker.ledger.rules import load_rule_set
 
     path = rules_file or state(ctx).config_dir / "awards.yaml"

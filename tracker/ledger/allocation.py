@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Hashable, Iterable
 
-from tracker.config import AwardRuleSet
+from tracker.ledger.schema import AwardRuleSet
 from tracker.formatting import yuan
 from tracker.ledger.rules import (
     CertificateFacts, bucket_label, ceiling_text, check_eligibility, effective_window, last_award_text, scope_bucket)

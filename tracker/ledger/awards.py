@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from common.bilingual import BilingualError
 from tracker import audit
 from tracker.access import Actor, require_enterprise, require_role
-from tracker.config import AwardRuleSet
+from tracker.ledger.schema import AwardRuleSet
 from tracker.enterprises import NotFound, get_enterprise
 from tracker.ledger.auditing import record_created
 from tracker.ledger.identifiers import normalise_code

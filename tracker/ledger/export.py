@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from tracker.access import Actor
-from tracker.config import AwardRuleSet
+from tracker.ledger.schema import AwardRuleSet
 from tracker.formatting import time_text, yuan
 from tracker.ledger.awards import award_rows, enterprise_balance
 from tracker.ledger.rules import ceiling_text, last_award_text

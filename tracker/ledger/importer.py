@@ -30,7 +30,7 @@ from tracker.ledger.auditing import record_created_values
 from tracker.ledger.columns import (
     COLUMN_BY_KEY, COLUMNS, CHONGQING_DISTRICTS, HEADER_LOOKUP, ISSUER_BY_CERT_TYPE, STATUS_ZH, CellError, clean_name,
     header_key, name_key, normalise_product_name, parse_date, parse_product_type, parse_status, parse_yes_no, text_of)
-from tracker.config import ImportLimits
+from tracker.ledger.schema import ImportLimits
 from tracker.ledger.identifiers import normalise_code
 from tracker.ledger.reading import FileUnreadable, Sheet, file_sha256, open_sheet
 from tracker.ledger.report import ImportIssue, ImportReport

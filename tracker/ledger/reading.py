@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from tracker.config import ImportLimits
+from tracker.ledger.schema import ImportLimits
 from tracker.ledger.columns import HEADER_LOOKUP, header_key
 from tracker.spreadsheet import unescape_cell
 

@@ -1,6 +1,6 @@
 """Award rule sets: loading one from YAML (with file:line problems), and the pure tests a certificate must pass.
 
-The shape lives in tracker.config.AwardRuleSet; every number, list and switch comes from the rule set, never from code.
+The shape lives in tracker.ledger.schema.AwardRuleSet; every number, list and switch comes from the rule set, never from code.
 `check_eligibility` answers for one certificate in isolation; the ceiling and first-time rules need the enterprise's
 other certificates and live in tracker.ledger.allocation.
 """
@@ -11,18 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Hashable
 
-from tracker.config import AwardRuleSet, ConfigError, Problem, _read_yaml, _validate, check_award_rules
+from tracker.ledger.schema import AwardRuleSet, check_award_rules
 from tracker.ledger.columns import name_key
 from tracker.ledger.versions import version_key
 from tracker.formatting import yuan
+from tracker.yamlsource import ConfigError, Problem, read_yaml, validate_source
 
 
 def load_rule_set(path: str | Path) -> AwardRuleSet:
     """Load and check one rule-set file (config/awards.yaml or a variant); ConfigError lists every problem."""
     path = Path(path)
     problems: list[Problem] = []
-    source = _read_yaml(path.parent, path.name, problems, required=True)
-    rules = _validate(source, AwardRuleSet, problems) if source else None
+    source = read_yaml(path.parent, path.name, problems, required=True)
+    rules = validate_source(source, AwardRuleSet, problems) if source else None
     if rules is not None:
         check_award_rules(rules, source, problems)
     if rules is None or any(p.severity == "error" for p in problems):

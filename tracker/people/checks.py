@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from tracker.config import Config, Problem
+from tracker.config import Config
+from tracker.yamlsource import Problem
 from tracker.models import IdentityCorrection
 from tracker.people import rules as R
 from tracker.people.resolve import _refs

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from tracker.scoring.model import ScoringModel
 from tracker.scoring.problems import ModelError, Problem
+from tracker.yamlsource import YamlTooLarge, load_yaml
 
 MODEL_SUFFIXES = (".yaml", ".yml")
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"  # package data: found wherever mtx runs
@@ -95,8 +96,6 @@ def problems_from_validation(path: Path, data: Any, error: ValidationError) -> l
 
 def read_model_data(path: Path) -> Any:
     """Parse the YAML (alias bombs refused), raising ``ModelError`` with the line of a syntax error."""
-    from tracker.config import YamlTooLarge, load_yaml
-
     try:
         return load_yaml(path.read_text(encoding="utf-8"))[0]
     except YamlTooLarge as exc:

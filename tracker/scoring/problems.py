@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tracker.config import Problem as ConfigProblem
+from tracker.yamlsource import Problem as ConfigProblem
 
 
 # one problem type for every configuration file: file, key path, message, fix, severity (and line where known)
