@@ -36,7 +36,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-PLATFORMS = ("github", "gitee", "gitcode", "gitlab", "git")
 REPO_STATES = ("active", "archived", "empty", "moved", "gone")
 FOCUS_FIELDS = ("automotive", "smart-terminal", "education", "other")
 ITEM_STATES_ISSUE = ("open", "closed")
@@ -124,12 +123,11 @@ class Repository(Base):
     __tablename__ = "repositories"
     __table_args__ = (
         UniqueConstraint("platform", "api_url", "path"),
-        CheckConstraint(_in("platform", PLATFORMS), name="platform"),
         CheckConstraint(_in("state", REPO_STATES), name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[str] = mapped_column(String(20))
+    platform: Mapped[str] = mapped_column(String(20))  # a declared platform (collector.registry), checked on write
     api_url: Mapped[str] = mapped_column(String(300))
     path: Mapped[str] = mapped_column(String(300))
     web_url: Mapped[str | None] = mapped_column(String(500))
