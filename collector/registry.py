@@ -31,6 +31,7 @@ _declared: dict[str, Platform] = {}      # from modules (built-in, plugins, MTX_
 _runtime: dict[str, Platform] = {}       # register_platform()
 _overrides: dict[str, type] = {}         # @register: a collector class given for a declared name
 _loaded_for: str | None = None           # the MTX_PLATFORM_MODULES value the module declarations were read for
+_generation = 0                          # bumped whenever the set of declarations changes (for readers' caches)
 
 
 class RegistryError(ValueError):
@@ -53,7 +54,7 @@ def _add(into: dict[str, Platform], platform: Platform, source: str) -> None:
 
 
 def _load() -> dict[str, Platform]:
-    global _loaded_for
+    global _loaded_for, _generation
     wanted = os.environ.get(ENV_MODULES, "")
     with _lock:
         if _loaded_for == wanted:
@@ -84,6 +85,7 @@ def _load() -> dict[str, Platform]:
         _declared.clear()
         _declared.update(declared)
         _loaded_for = wanted
+        _generation += 1
         return _declared
 
 
@@ -164,15 +166,25 @@ def parse_web_url(url: str, organisation: bool = False) -> tuple[str, str]:
 
 def register_platform(platform: Platform) -> Platform:
     """Add a declaration at run time (an in-process test, an embedding program); see :func:`unregister_platform`."""
+    global _generation
     with _lock:
         _add(dict(_load()), platform, "register_platform()")
         _runtime[platform.name] = platform
+        _generation += 1
     return platform
 
 
 def unregister_platform(name: str) -> None:
+    global _generation
     with _lock:
-        _runtime.pop(name, None)
+        if _runtime.pop(name, None) is not None:
+            _generation += 1
+
+
+def generation() -> int:
+    """A number that changes whenever the declarations do: readers key their caches on it."""
+    _load()
+    return _generation
 
 
 def register(cls: type) -> type:
@@ -210,6 +222,6 @@ def credential_origins(name: str, api_url: str) -> tuple[str, ...]:
 
 
 __all__ = ["ENTRY_POINT_GROUP", "ENV_MODULES", "Platform", "RegistryError", "all_platforms", "by_web_host",
-           "credential_origins", "find", "get", "label", "names", "open_platform", "origin", "parse_web_url",
+           "credential_origins", "find", "generation", "get", "label", "names", "open_platform", "origin", "parse_web_url",
            "platform_class", "platforms", "register", "register_platform", "token_variables", "unknown_message",
            "unregister_platform", "web_hosts"]

@@ -5,10 +5,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from collector import registry
 from tracker.overview import overview
 from views.common import current_actor, database_url, session, when, yuan
 
-PLATFORM_LABELS = {"github": "GitHub", "gitee": "Gitee", "gitcode": "GitCode/AtomGit", "gitlab": "GitLab", "git": "Git"}
 FOCUS_LABELS = {"automotive": "汽车", "smart-terminal": "智能终端", "education": "教育", "other": "其他"}
 AWARD_LABELS = {"computed": "已测算", "approved": "已审批", "paid": "已拨付", "to_recover": "待追回", "released": "已释放"}
 
@@ -43,7 +43,7 @@ cols[3].metric("重点领域", focus or "—")
 left, right = st.columns(2)
 with left:
     st.markdown("**各平台仓库数**")
-    platforms = pd.DataFrame([{"平台": PLATFORM_LABELS.get(k, k), "仓库数": v}
+    platforms = pd.DataFrame([{"平台": registry.label(k), "仓库数": v}  # labels as the platform modules declare them
                               for k, v in data["repositories_by_platform"].items()])
     if not platforms.empty:
         st.altair_chart(alt.Chart(platforms).mark_bar().encode(

@@ -59,6 +59,7 @@ class Platform:
     nested_paths: bool = False                  # group/subgroup/.../project (GitLab) instead of owner/name
     checks_paths: bool = True                   # paths go into request URLs: refuse '..', '%', odd characters
     api_suffix: str = ""                        # appended to a server URL to make the API root (GitLab: /api/v4)
+    logins: bool = True                         # accounts have logins (PLATFORM:LOGIN references name them)
     aliases: tuple[str, ...] = ()               # other names accepted in PLATFORM:LOGIN references (atomgit)
     noreply_forms: tuple[str, ...] = ()         # regular expressions of private commit addresses, group 'login'
     noreply_domains: tuple[str, ...] = ()       # domains of those addresses (never an organisation)

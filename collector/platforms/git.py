@@ -7,4 +7,5 @@ PLATFORM = Platform(
     label_en="Git",
     streams=("commits", "releases", "contributors"),  # what a clone can give (tags as releases), once collected
     checks_paths=False,
+    logins=False,  # commits name e-mail addresses only
 )
