@@ -222,6 +222,6 @@ def credential_origins(name: str, api_url: str) -> tuple[str, ...]:
 
 
 __all__ = ["ENTRY_POINT_GROUP", "ENV_MODULES", "Platform", "RegistryError", "all_platforms", "by_web_host",
-           "credential_origins", "find", "generation", "get", "label", "names", "open_platform", "origin", "parse_web_url",
-           "platform_class", "platforms", "register", "register_platform", "token_variables", "unknown_message",
-           "unregister_platform", "web_hosts"]
+           "credential_origins", "find", "generation", "get", "label", "names", "open_platform", "origin",
+           "parse_web_url", "platform_class", "platforms", "register", "register_platform", "token_variables",
+           "unknown_message", "unregister_platform", "web_hosts"]

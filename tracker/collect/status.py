@@ -66,7 +66,7 @@ def repository_status(session: Session, actor: Actor, community: str | None = No
             "platform": r.platform, "path": r.path, "state": r.state,
             "commits": commits.get(r.id, 0), "releases": releases.get(r.id, 0),
             "contributors": contributors.get(r.id, 0), "issues": count("issues", issues),
-            "pulls": count("pulls", pulls), "streams": list(served),
+            "pulls": count("pulls", pulls),
             "last_run": None if last is None else {
                 "status": last.status, "finished_at": last.finished_at.isoformat() if last.finished_at else None,
                 "requests": last.requests, "not_modified": last.not_modified},
