@@ -11,8 +11,9 @@ Public API (see ``collector.base`` for the contract)::
         run.stats                              # requests, not_modified, retries, rate_limit_waits, waited_seconds
         github.list_repositories("EasyXMen", include=["*"], exclude=["*-archive"])   # -> [RepoListing, ...]
 
-Platforms: ``github`` (PyGithub), ``gitee`` and ``gitcode`` (httpx, one Gitee-style module), ``gitlab``
-(python-gitlab). Fetch ``repo`` first on a RepositoryCollector: Gitee/GitCode use its ``pushed_at`` to skip
+Platforms are declared in ``collector.platforms`` (one module each) and read through ``collector.registry``:
+``github`` (PyGithub), ``gitee`` and ``gitcode`` (httpx, one Gitee-style module), ``gitlab`` (python-gitlab), and
+``git`` (no collector yet). Fetch ``repo`` first on a RepositoryCollector: Gitee/GitCode use its ``pushed_at`` to skip
 unchanged commits and contributors (see docs/collectors.md).
 """
 
@@ -25,10 +26,11 @@ from collector.errors import (ApiError, CollectorError, QuotaExhausted, RetriesE
 from collector.http import HttpSettings, RequestStats, TokenPool, Transport
 from collector.records import (RECORD_TYPES, STREAMS, Commit, Contributor, Issue, PullRequest, Record, Release,
                                RepoSnapshot)
-from collector.registry import open_platform, platform_class, platforms, register
+from collector.registry import open_platform, platform_class, register
+from collector.registry import platforms as platform_names  # `collector.platforms` is the declarations package
 
 __all__ = ["ApiError", "Bookmark", "BotRules", "CollectorError", "CollectorSettings", "Commit", "Contributor", "Fetch",
            "HttpSettings", "Issue", "Page", "PlatformCollector", "PullRequest", "QuotaExhausted", "RECORD_TYPES",
            "Record", "Release", "RepoListing", "RepoSnapshot", "RepositoryCollector", "RequestStats", "RetriesExhausted", "STREAMS",
            "TokenPool", "TokenRejected", "TransientError", "Transport", "Validators", "is_bot", "open_platform",
-           "platform_class", "platforms", "register"]
+           "platform_class", "platform_names", "register"]

@@ -19,8 +19,6 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\
 _SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 _MAX_SEGMENT = 255
 SEGMENT_RULE = "letters, digits, '.', '-' and '_'"
-NESTED_PLATFORMS = {"gitlab"}  # group/subgroup/.../project
-CHECKED_PLATFORMS = {"github", "gitee", "gitcode", "gitlab"}
 
 
 def normalise_text(text: str) -> str:
@@ -34,8 +32,13 @@ def normalise_path(path: str) -> str:
 
 
 def path_problem(platform: str, path: str, *, organisation: bool = False) -> str | None:
-    """Why ``path`` cannot be a repository (or organisation) on ``platform``; None when it can."""
-    if platform not in CHECKED_PLATFORMS:
+    """Why ``path`` cannot be a repository (or organisation) on ``platform``; None when it can.
+
+    The rules are the platform's declaration (``checks_paths``, ``nested_paths``); an unknown platform has none."""
+    from collector import registry
+
+    declared = registry.find(platform)
+    if declared is None or not declared.checks_paths:
         return None
     if not path:
         return "the path is empty"
@@ -53,9 +56,10 @@ def path_problem(platform: str, path: str, *, organisation: bool = False) -> str
         if len(segment) > _MAX_SEGMENT:
             return f"a segment is longer than {_MAX_SEGMENT} characters"
     want = 1 if organisation else 2
-    if platform in NESTED_PLATFORMS:
+    if declared.nested_paths:
         if len(segments) < want:
-            return "a GitLab project path is group/name (subgroups allowed)" if not organisation else "empty group"
+            return (f"a {declared.label_en} project path is group/name (subgroups allowed)" if not organisation
+                    else "empty group")
     elif len(segments) != want:
         return "an organisation is one name" if organisation else "a repository path is owner/name"
     return None
@@ -70,25 +74,30 @@ def check_path(platform: str, path: str, *, organisation: bool = False) -> str:
 
 
 # -- API roots -----------------------------------------------------------------------------------------------
-GITLAB_API = "/api/v4"
 
 
 def api_root(platform: str, url: str) -> str:
-    """The API root the collector talks to. GitLab takes the server (``http://host:port``, as python-gitlab does)
-    or the API root (``.../api/v4``): both become ``.../api/v4``. Other platforms: the URL without a final '/'."""
+    """The API root the collector talks to, as the platform declares it (:meth:`Platform.api_root`): GitLab takes
+    the server (``http://host:port``) or ``.../api/v4``, both become ``.../api/v4``; others lose a final '/'."""
+    from collector import registry
+
     url = normalise_text(url).rstrip("/")
-    if platform == "gitlab" and url and not url.endswith(GITLAB_API):
-        return url + GITLAB_API
-    return url
+    declared = registry.find(platform)
+    return declared.api_root(url) if declared else url
 
 
 def api_url_problem(platform: str, url: str) -> str | None:
     """Why ``url`` cannot be the platform's API address; None when it can."""
+    from collector import registry
+
     parts = urllib.parse.urlsplit(normalise_text(url))
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"{url!r} is not an http(s) URL"
-    if platform == "gitlab":
+    declared = registry.find(platform)
+    if declared is not None and declared.api_suffix:
         path = urllib.parse.urlsplit(api_root(platform, url)).path
-        if path.count("/api/v") > 1:
-            return f"{url!r} names another GitLab API version; give the server (https://HOST) or https://HOST/api/v4"
+        version = re.sub(r"\d+$", "", declared.api_suffix.rstrip("/"))  # "/api/v4" -> "/api/v"
+        if path.count(version) > 1:
+            return (f"{url!r} names another {declared.label_en} API version; give the server (https://HOST) or "
+                    f"https://HOST{declared.api_suffix}")
     return None

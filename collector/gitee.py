@@ -37,10 +37,11 @@ from collector.errors import ApiError, TransientError
 from collector.http import (Credential, CredentialScope, HttpSettings, RequestStats, Response, SocketWatch, TokenPool,
                             Transport, parse_link_header, watched_httpx_transport)
 from collector.normalise import first_response, issue_state, plain_login, pull_state
+from collector.platforms.gitee import GITCODE, GITEE
 from collector.paging import ListSpec, follow_pages, walk_list
 from collector.ratelimit import GiteeRules
 from collector.records import Commit, Contributor, Issue, PullRequest, Record, Release, RepoSnapshot
-from collector.registry import register
+from collector.registry import credential_origins, register
 from collector.timeutil import CHINA, from_epoch, iso_z, parse_time
 from common.redaction import RedactingLogFilter
 
@@ -61,8 +62,8 @@ class GiteeStyle:
     naive_zone: timezone = CHINA
 
 
-GITEE_STYLE = GiteeStyle("gitee", "https://gitee.com/api/v5", True, "", False)
-GITCODE_STYLE = GiteeStyle("gitcode", "https://api.gitcode.com/api/v5", False, "&type=authors", True)
+GITEE_STYLE = GiteeStyle("gitee", GITEE.default_api_url, True, "", False)
+GITCODE_STYLE = GiteeStyle("gitcode", GITCODE.default_api_url, False, "&type=authors", True)
 
 
 def _guard_client_logs() -> None:
@@ -118,7 +119,7 @@ class GiteeCollector(PlatformCollector):
         self.http = http
         self.settings = settings
         self.pool = pool or TokenPool(self.name, tokens, clock=http.clock)
-        self.scope = CredentialScope(self.name, self.base_url)
+        self.scope = CredentialScope(self.name, *credential_origins(self.name, self.base_url))
         self.transport = Transport(GiteeRules(self.name), self.pool, http, self.scope)
         self._local = threading.local()
         self._lock = threading.Lock()

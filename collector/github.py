@@ -36,14 +36,15 @@ from collector.discovery import RepoListing, select
 from collector.errors import ApiError, TransientError
 from collector.http import (Credential, CredentialScope, HttpSettings, RequestStats, Response, SocketWatch,
                             TokenPool, Transport, parse_link_header, watched_requests_adapter)
+from collector.platforms.github import PLATFORM as DECLARED
 from collector.paging import ListSpec, follow_pages, walk_list
 from collector.ratelimit import GitHubRules
 from collector.records import (Commit, Contributor, Issue, PullRequest, Record, Release,
                                RepoSnapshot)
-from collector.registry import register
+from collector.registry import credential_origins, register
 from collector.timeutil import from_epoch, iso_z, parse_time
 
-PUBLIC_API = "https://api.github.com"
+PUBLIC_API = DECLARED.default_api_url
 ACCEPT = {"Accept": "application/vnd.github+json"}
 
 
@@ -111,7 +112,7 @@ class GitHubCollector(PlatformCollector):
         self.http = http
         self.settings = settings
         self.pool = pool or TokenPool(self.name, tokens, clock=http.clock)
-        self.scope = CredentialScope(self.name, self.base_url)
+        self.scope = CredentialScope(self.name, *credential_origins(self.name, self.base_url))
         self.transport = Transport(GitHubRules(), self.pool, http, self.scope)
         self._clients: dict[int, Github] = {}
         self._lock = threading.Lock()

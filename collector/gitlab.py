@@ -40,13 +40,14 @@ from collector.addresses import api_root
 from collector.http import (Credential, CredentialScope, HttpSettings, RequestStats, Response, SocketWatch, TokenPool,
                             Transport, parse_link_header, watched_requests_adapter)
 from collector.normalise import first_response, issue_state, pull_state
+from collector.platforms.gitlab import PLATFORM as DECLARED
 from collector.paging import ListSpec, follow_pages, walk_list
 from collector.ratelimit import GitLabRules
 from collector.records import Commit, Contributor, Issue, PullRequest, Record, Release, RepoSnapshot
-from collector.registry import register
+from collector.registry import credential_origins, register
 from collector.timeutil import from_epoch, iso_z, parse_time
 
-PUBLIC_API = "https://gitlab.com/api/v4"
+PUBLIC_API = DECLARED.default_api_url
 SPDX = {"mit": "MIT", "apache-2.0": "Apache-2.0", "gpl-2.0": "GPL-2.0", "gpl-3.0": "GPL-3.0",
         "lgpl-2.1": "LGPL-2.1", "lgpl-3.0": "LGPL-3.0", "agpl-3.0": "AGPL-3.0", "bsd-2-clause": "BSD-2-Clause",
         "bsd-3-clause": "BSD-3-Clause", "mpl-2.0": "MPL-2.0", "epl-2.0": "EPL-2.0", "unlicense": "Unlicense",
@@ -93,7 +94,7 @@ class GitLabCollector(PlatformCollector):
         self.http = http
         self.settings = settings
         self.pool = pool or TokenPool(self.name, tokens, clock=http.clock)
-        self.scope = CredentialScope(self.name, self.base_url)
+        self.scope = CredentialScope(self.name, *credential_origins(self.name, self.base_url))
         self.transport = Transport(GitLabRules(), self.pool, http, self.scope)
         self._local = threading.local()
         self._lock = threading.Lock()

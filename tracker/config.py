@@ -13,11 +13,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from collector import registry
 from collector.addresses import api_root, api_url_problem, normalise_path, normalise_text, path_problem
 from common.redaction import redact_text, redact_url
 from tracker.ledger.schema import AwardRuleSet, check_award_rules
@@ -26,30 +27,18 @@ from tracker.scoring.validate import validate_model_file
 from tracker.vocab import FOCUS_FIELDS
 from tracker.yamlsource import ConfigError, Problem, Strict, YamlSource, read_yaml, validate_source
 
-PlatformName = Literal["github", "gitee", "gitcode", "gitlab", "git"]
 FocusField = Literal[FOCUS_FIELDS.values]  # type: ignore[valid-type]  # tracker.vocab
 
-DEFAULT_API_URLS: dict[str, str] = {
-    "github": "https://api.github.com",
-    "gitee": "https://gitee.com/api/v5",
-    "gitcode": "https://api.gitcode.com/api/v5",
-    "gitlab": "https://gitlab.com/api/v4",
-}
-DEFAULT_TOKEN_ENV: dict[str, list[str]] = {
-    "github": ["GITHUB_TOKEN"],
-    "gitee": ["GITEE_TOKEN"],
-    "gitcode": ["GITCODE_TOKEN"],
-    "gitlab": ["GITLAB_TOKEN"],
-}
-WEB_HOSTS: dict[str, str] = {
-    "github.com": "github",
-    "www.github.com": "github",
-    "gitee.com": "gitee",
-    "gitcode.com": "gitcode",
-    "gitcode.net": "gitcode",
-    "atomgit.com": "gitcode",
-    "gitlab.com": "gitlab",
-}
+
+def _declared_platform(value: str) -> str:
+    """A platform name as the registry declares it (collector/platforms/); an alias becomes the name."""
+    platform = registry.find(value) if isinstance(value, str) else None
+    if platform is None:
+        raise ValueError(registry.unknown_message(value))
+    return platform.name
+
+
+PlatformName = Annotated[str, AfterValidator(_declared_platform)]
 ENV_VAR_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 
@@ -242,15 +231,23 @@ class Config:
         return available_model_names(self.directory / "models")
 
     def api_url(self, platform: str) -> str:
+        """The configured API URL of ``platform``, else its declared default ('' when it declares none)."""
         settings = self.communities.platforms.get(platform)  # type: ignore[call-overload]
+        declared = registry.find(platform)
         return api_root(platform, settings.api_url if settings and settings.api_url
-                        else DEFAULT_API_URLS.get(platform, ""))
+                        else (declared.default_api_url if declared else None) or "")
 
     def token_env(self, platform: str) -> list[str]:
+        """The configured token variables of ``platform``, else its declared ones."""
         settings = self.communities.platforms.get(platform)  # type: ignore[call-overload]
         if settings and settings.token_env:
             return list(settings.token_env)
-        return list(DEFAULT_TOKEN_ENV.get(platform, []))
+        declared = registry.find(platform)
+        return list(declared.token_env) if declared else []
+
+    def token_variables(self) -> set[str]:
+        """Every variable that may hold a token of any platform (redacted from everything a run writes)."""
+        return {name for platform in registry.names() for name in self.token_env(platform)}
 
     def resolve_repository(self, entry: str | RepositoryRef) -> RepoTarget:
         if isinstance(entry, RepositoryRef):
@@ -275,29 +272,14 @@ class Config:
 
 
 def parse_web_url(url: str, organisation: bool = False) -> tuple[str, str]:
-    """Map a web URL to (platform, path). Raises ValueError with the fix when the host or shape is unknown."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{url!r} is not an http(s) URL")
-    host = parts.hostname or ""
-    platform = WEB_HOSTS.get(host.lower())
-    if platform is None:
-        raise ValueError(f"unknown host {host!r}: known hosts are {', '.join(sorted(set(WEB_HOSTS)))}")
-    path = parts.path.strip("/")
-    if path.endswith(".git"):
-        path = path[:-4]
-    if platform == "gitlab" and "/-/" in path:
-        path = path.split("/-/")[0]
-    segments = [s for s in path.split("/") if s]
-    if organisation:
-        if not segments or (platform != "gitlab" and len(segments) != 1):
-            raise ValueError(f"{url!r} is not an organisation URL (expected https://{host}/ORG)")
-    else:
-        if len(segments) < 2:
-            raise ValueError(f"{url!r} names an organisation, not a repository")
-        if platform != "gitlab" and len(segments) > 2:
-            segments = segments[:2]  # https://github.com/o/r/tree/main -> o/r
-    return platform, "/".join(segments)
+    """Map a web URL to (platform, path) by the declared web hosts and URL parsers (collector.registry).
+    Raises ValueError with the fix when the host or shape is unknown."""
+    return registry.parse_web_url(url, organisation)
+
+
+def _web_hosts_text() -> str:
+    """The declared web hosts, for a fix text ("github.com, gitee.com, ...")."""
+    return ", ".join(registry.web_hosts())
 
 
 def _validate_communities(source: YamlSource, problems: list[Problem]) -> CommunitiesFile | None:
@@ -350,9 +332,8 @@ def _check_communities(cfg: CommunitiesFile, src: YamlSource, problems: list[Pro
             except ValueError as exc:
                 if isinstance(entry, str):  # mapping errors were reported by the schema check
                     problems.append(src.problem(base + ("repositories", ri), str(exc),
-                                                "use a repository URL on github.com, gitee.com, gitcode.com/atomgit.com "
-                                                "or gitlab.com, or a mapping {platform, api_url, path}; "
-                                                "organisations go under organisations:"))
+                                                f"use a repository URL on {_web_hosts_text()}, or a mapping "
+                                                "{platform, api_url, path}; organisations go under organisations:"))
                 continue
             except TypeError:
                 continue
@@ -385,9 +366,7 @@ def _check_communities(cfg: CommunitiesFile, src: YamlSource, problems: list[Pro
             problems.append(src.problem(("platforms", platform, "api_url"), f"{settings.api_url!r} is not an http(s) URL",
                                         "write the API base, e.g. https://api.github.com"))
     for platform in sorted(used_platforms):
-        if platform == "git":
-            continue
-        names = resolver.token_env(platform)
+        names = resolver.token_env(platform)  # a platform declaring no token variables (git) needs none
         missing = [n for n in names if not env.get(n)]
         if names and len(missing) == len(names):
             problems.append(src.problem(("platforms", platform, "token_env"),
@@ -421,13 +400,15 @@ def _check_target_address(src: YamlSource, key: tuple, entry: Any, target: RepoT
 
 
 def _check_platform_api_urls(cfg: CommunitiesFile, src: YamlSource, problems: list[Problem]) -> None:
-    """GitLab's api_url may be the server (``http://host:port``) or ``/api/v4``; another API version is refused."""
+    """An api_url the platform's declaration refuses (GitLab: the server or ``/api/v4``, not another version)."""
     for platform, settings in cfg.platforms.items():
-        if settings.api_url and platform == "gitlab" and urlsplit(settings.api_url).scheme in ("http", "https"):
+        if settings.api_url and urlsplit(settings.api_url).scheme in ("http", "https"):
             problem = api_url_problem(platform, settings.api_url)
             if problem:
+                suffix = registry.get(platform).api_suffix
                 problems.append(src.problem(("platforms", platform, "api_url"), problem,
-                                            "write the server, e.g. https://gitlab.example.com, or its /api/v4 root"))
+                                            f"write the server, e.g. https://HOST, or its {suffix} root" if suffix
+                                            else "write the API base, e.g. https://HOST/api"))
 
 
 def url_has_credentials(text: object) -> bool:

@@ -38,7 +38,6 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-PLATFORMS = ("github", "gitee", "gitcode", "gitlab", "git")
 # The other vocabularies are defined once, in tracker.vocab; these names are their values, kept for importers.
 REPO_STATES = vocab.REPO_STATES.values
 FOCUS_FIELDS = vocab.FOCUS_FIELDS.values
@@ -129,12 +128,11 @@ class Repository(Base):
     __tablename__ = "repositories"
     __table_args__ = (
         UniqueConstraint("platform", "api_url", "path"),
-        CheckConstraint(_in("platform", PLATFORMS), name="platform"),
         CheckConstraint(_in("state", REPO_STATES), name="state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[str] = mapped_column(String(20))
+    platform: Mapped[str] = mapped_column(String(20))  # a declared platform (collector.registry), checked on write
     api_url: Mapped[str] = mapped_column(String(300))
     path: Mapped[str] = mapped_column(String(300))
     web_url: Mapped[str | None] = mapped_column(String(500))

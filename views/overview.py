@@ -5,12 +5,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from collector import registry
 from tracker.formatting import when, yuan
 from tracker.overview import overview
 from tracker.vocab import AWARD_STATUSES, CERT_STATUSES, COUNTING_AWARD_LABEL, FOCUS_FIELDS
 from views.common import current_actor, database_url, session
 
-PLATFORM_LABELS = {"github": "GitHub", "gitee": "Gitee", "gitcode": "GitCode/AtomGit", "gitlab": "GitLab", "git": "Git"}
 
 
 @st.cache_data(ttl=60, show_spinner="正在读取数据…")
@@ -43,7 +43,7 @@ cols[3].metric("重点领域", focus or "—")
 left, right = st.columns(2)
 with left:
     st.markdown("**各平台仓库数**")
-    platforms = pd.DataFrame([{"平台": PLATFORM_LABELS.get(k, k), "仓库数": v}
+    platforms = pd.DataFrame([{"平台": registry.label(k), "仓库数": v}  # labels as the platform modules declare them
                               for k, v in data["repositories_by_platform"].items()])
     if not platforms.empty:
         st.altair_chart(alt.Chart(platforms).mark_bar().encode(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from collector import BotRules, is_bot, platform_class, platforms
+from collector import BotRules, is_bot, platform_class, platform_names
 from collector.timeutil import CHINA, parse_time
 
 
@@ -45,7 +45,7 @@ def test_times_become_aware_utc(text, zone, expected):
 
 
 def test_registry_finds_github_by_name():
-    assert "github" in platforms()
+    assert "github" in platform_names()
     assert platform_class("github").name == "github"
     with pytest.raises(KeyError, match="unknown platform 'nope'"):
         platform_class("nope")

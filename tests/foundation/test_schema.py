@@ -112,7 +112,23 @@ def test_naive_datetimes_are_refused(session):
         session.flush()
 
 
-def test_platform_and_state_are_checked_by_the_database(session):
-    session.add(Repository(platform="sourceforge", api_url="x", path="o/r"))
+def test_state_is_checked_by_the_database(session):
+    session.add(Repository(platform="github", api_url="x", path="o/r", state="nonsense"))
     with pytest.raises(IntegrityError):
         session.commit()
+
+
+def test_platform_is_checked_against_the_registry_on_write(session):
+    """Since 0007 the database has no platform CHECK: the declared platforms (collector.registry) are the check."""
+    from tracker.access import Actor
+    from tracker.collect.store import UnknownPlatform, ensure_accounts
+    from tracker.collect.sync import get_or_add_repository
+
+    actor = Actor("admin", "admin")
+    with pytest.raises(UnknownPlatform, match="unknown platform 'sourceforge'; known: git, gitcode, gitee, github, "
+                                              "gitlab"):
+        get_or_add_repository(session, "sourceforge", "https://sf.example", "o/r", None, actor)
+    with pytest.raises(UnknownPlatform, match="sourceforge"):
+        ensure_accounts(session, "sourceforge", [("bob", "Bob", None, False)])
+    assert get_or_add_repository(session, "gitee", "https://gitee.com/api/v5", "o/r", None, actor).id
+    assert session.scalars(select(Repository.platform)).all() == ["gitee"]

@@ -16,7 +16,8 @@ def collect(
     ctx: typer.Context,
     community: Optional[str] = typer.Option(None, "--community", help="only this community (slug)"),
     repo: Optional[str] = typer.Option(None, "--repo", help="only this repository (URL or owner/name)"),
-    platform: Optional[str] = typer.Option(None, "--platform", help="only github / gitee / gitcode / gitlab"),
+    platform: Optional[str] = typer.Option(None, "--platform",
+                                           help="only this platform (a name declared in collector/platforms/)"),
     full: bool = typer.Option(False, "--full", help="re-read everything (marks what is gone, deletes nothing)"),
     concurrency: Optional[int] = typer.Option(None, "--concurrency", min=1, max=64,
                                               help="repositories at once (default from config, 4)"),
@@ -103,5 +104,6 @@ def status(
         last = r["last_run"]
         last_text = "never" if last is None else f"{last['status']} {last['finished_at'] or ''} " \
                                                  f"req={last['requests']} 304={last['not_modified']}"
+        issues, pulls = ("—" if r[k] is None else r[k] for k in ("issues", "pulls"))  # —: the platform has none
         typer.echo(f"{r['platform']:<8} {r['path'][:40]:<40} {r['state']:<9} {r['commits']:>8} {r['releases']:>4} "
-                   f"{r['contributors']:>6} {r['issues']:>6} {r['pulls']:>6}  {last_text}")
+                   f"{r['contributors']:>6} {issues:>6} {pulls:>6}  {last_text}")

@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import collector
-from collector import CollectorError, CollectorSettings, HttpSettings
+from collector import CollectorError, CollectorSettings, HttpSettings, registry
 from collector.addresses import normalise_path
 from collector.errors import StreamPartial
 from common.redaction import SecretScrubber
@@ -61,6 +61,7 @@ class RepoOutcome:
     path: str
     status: str = "ok"  # one of tracker.vocab.RESULT_STATUSES (partial: a stream hit max_pages_per_stream)
     items: dict[str, int] = field(default_factory=dict)
+    not_served: tuple[str, ...] = ()  # asked-for streams the platform does not declare: never requested
     requests: int = 0
     not_modified: int = 0
     rate_limit_waits: int = 0
@@ -75,6 +76,8 @@ class RepoOutcome:
         text = (f"{self.platform} {self.path}: {self.status} {items} requests={self.requests} "
                 f"304s={self.not_modified} waits={self.rate_limit_waits} ({self.wait_seconds:.0f}s) "
                 f"{self.duration:.1f}s")
+        if self.not_served:
+            text += f" 平台不提供 / not served by {self.platform}: {' '.join(self.not_served)}"
         return text + (f" error: {self.error}" if self.error else "")
 
 
@@ -111,7 +114,10 @@ def select_repositories(session: Session, config: Config, options: CollectOption
             raise ValueError(f"unknown community {options.community!r}: known are {', '.join(slugs)}")
         stmt = stmt.where(Community.slug == options.community)
     if options.platform:
-        stmt = stmt.where(Repository.platform == options.platform)
+        declared = registry.find(options.platform)
+        if declared is None:
+            raise ValueError(registry.unknown_message(options.platform))
+        stmt = stmt.where(Repository.platform == declared.name)
     repos = list(session.scalars(stmt))
     if options.repo:
         wanted = normalise_path(options.repo) if "://" not in options.repo else options.repo.strip().rstrip("/")
@@ -152,9 +158,8 @@ class CollectionJob:
         self.factory: sessionmaker[Session] = dbm.session_factory(url)
         self._platforms: dict[tuple[str, str], object] = {}
         self._platform_lock = threading.Lock()
-        secrets = [v for name, v in self.environ.items()
-                   if any(name in config.token_env(p) for p in ("github", "gitee", "gitcode", "gitlab"))]
-        self.redact = SecretScrubber(secrets)  # defence in depth: collectors already never print tokens
+        token_variables = config.token_variables()
+        self.redact = SecretScrubber([v for name, v in self.environ.items() if name in token_variables])  # defence in depth
         self.started = time.monotonic()
         self.collector_settings = CollectorSettings(response_window=dt.timedelta(days=settings.first_response_days),
                                                     max_pages_per_stream=settings.max_pages_per_stream)
@@ -259,11 +264,14 @@ class CollectionJob:
             if self._deadline_passed():
                 outcome.status = "skipped"
                 outcome.error = "deadline reached before this repository started; the next run resumes here"
-            elif platform not in collector.platforms():
+            elif platform not in collector.platform_names():
                 outcome.status = "skipped"
                 outcome.error = f"platform {platform!r} has no collector yet"
             else:
-                self._collect_streams(repo_id, self._platform(platform, api_url).repository(path), outcome)
+                served = registry.get(platform).streams
+                outcome.not_served = tuple(s for s in self.options.streams if s not in served)
+                self._collect_streams(repo_id, self._platform(platform, api_url).repository(path), outcome,
+                                      tuple(s for s in self.options.streams if s in served))
         except CollectorError as exc:
             outcome.status, outcome.error = "failed", self.redact(f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # one repository's failure is recorded; the others go on
@@ -283,8 +291,9 @@ class CollectionJob:
         self.on_result(outcome)
         return outcome
 
-    def _collect_streams(self, repo_id: int, repo_collector, outcome: RepoOutcome) -> None:
-        for stream in self.options.streams:
+    def _collect_streams(self, repo_id: int, repo_collector, outcome: RepoOutcome, streams: tuple[str, ...]) -> None:
+        """The streams the platform declares (``Platform.streams``), in order; the others are never asked for."""
+        for stream in streams:
             if self._deadline_passed():
                 outcome.status = "deadline"
                 outcome.error = f"deadline reached before stream {stream}; the next run resumes here"

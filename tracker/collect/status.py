@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import String, cast, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
+from collector import registry
 from tracker.access import Actor
 from tracker.people.attribution import commit_attribution
 from tracker.models import (CollectionResult, CollectionRun, Commit, Community, CommunityRepository, Issue,
@@ -54,10 +55,18 @@ def repository_status(session: Session, actor: Actor, community: str | None = No
     out = []
     for r in repos:
         last = last_runs.get(r.id)
+        declared = registry.find(r.platform)
+        served = declared.streams if declared else ()
+
+        def count(stream: str, counted: dict[int, int]) -> int | None:
+            """None (shown as —) for a stream the platform does not serve: not zero, never asked."""
+            return counted.get(r.id, 0) if stream in served or counted.get(r.id) else None
+
         out.append({
             "platform": r.platform, "path": r.path, "state": r.state,
             "commits": commits.get(r.id, 0), "releases": releases.get(r.id, 0),
-            "contributors": contributors.get(r.id, 0), "issues": issues.get(r.id, 0), "pulls": pulls.get(r.id, 0),
+            "contributors": contributors.get(r.id, 0), "issues": count("issues", issues),
+            "pulls": count("pulls", pulls),
             "last_run": None if last is None else {
                 "status": last.status, "finished_at": last.finished_at.isoformat() if last.finished_at else None,
                 "requests": last.requests, "not_modified": last.not_modified},

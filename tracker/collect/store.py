@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 import collector.records as rec
+from collector import registry
 from tracker.models import (Account, Commit, CommitIdentity, Issue, PullRequest, Release, Repository, RepositoryContributor,
                             RepositorySnapshot)
 
@@ -36,6 +37,19 @@ def _dedupe(rows: list[dict], keys: Sequence[str]) -> list[dict]:
     return list(out.values())
 
 
+class UnknownPlatform(ValueError):
+    """A row naming a platform no module declares (the database has no CHECK constraint: this is the check)."""
+
+
+def declared_platform(name: str) -> str:
+    """``name`` when a platform module declares it (collector.registry); :class:`UnknownPlatform` otherwise."""
+    platform = registry.find(name)
+    if platform is None or platform.name != name:
+        raise UnknownPlatform(registry.unknown_message(name) + " (declare it in collector/platforms/, or correct "
+                              "the configuration)")
+    return name
+
+
 def account_key(login: str | None, email: str | None) -> str | None:
     if login:
         return f"login:{login.lower()}"
@@ -50,6 +64,7 @@ def ensure_accounts(session: Session, platform: str, people: Iterable[tuple[str 
 
     What collection says about bots accumulates in `platform_bot`; `is_bot` starts from it and is then resolution's.
     """
+    declared_platform(platform)
     rows = {}
     for login, name, email, is_bot in people:
         key = account_key(login, email)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tracker import audit
 from tracker.access import Actor, require_role
+from tracker.collect.store import declared_platform
 from tracker.config import Config
 from tracker.models import Community, CommunityRepository, Repository
 
@@ -25,6 +26,7 @@ class SyncResult:
 
 def get_or_add_repository(session: Session, platform: str, api_url: str, path: str, web_url: str | None,
                           actor: Actor, result: SyncResult | None = None) -> Repository:
+    platform = declared_platform(platform)
     repo = session.scalar(select(Repository).where(Repository.platform == platform, Repository.api_url == api_url,
                                                    Repository.path == path))
     if repo is None:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, NamedTuple
 
-PLATFORMS = ("github", "gitee", "gitcode", "gitlab")
+from collector import registry
+
 INDIVIDUAL = "individual"  # a domain mapped to no organisation (free mail, noreply, anonymous)
 
 # rule codes, in the order the issue gives them; stored with each join so `mtx people show` can say why
@@ -35,20 +36,36 @@ RULE_EMAIL = "same-email"
 RULE_ANONYMOUS = "anonymous"
 RULE_OWN = "own"
 
-NOREPLY_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("github", re.compile(r"^(?:(?P<id>\d+)\+)?(?P<login>[^@+\s]+)@users\.noreply\.github\.com$")),
-    ("gitlab", re.compile(r"^(?P<id>\d+)-(?P<login>[^@\s]+)@users\.noreply\.gitlab\.com$")),
-    ("gitee", re.compile(r"^(?:(?P<id>\d+)\+)?(?P<login>[^@+\s]+)@user\.noreply\.gitee\.com$")),
-    ("gitcode", re.compile(r"^(?:(?P<id>\d+)\+)?(?P<login>[^@+\s]+)@user\.noreply\.gitcode\.com$")),
-    ("gitcode", re.compile(r"^(?:[^@.\s]+\.)?(?P<login>[^@.\s][^@\s]*)@noreply\.gitcode\.com$")),
-    ("gitcode", re.compile(r"^(?P<login>[^@\s]+)@users\.noreply\.atomgit\.com$")),  # AtomGit is GitCode's host
-)
-NOREPLY_DOMAINS = ("users.noreply.github.com", "users.noreply.gitlab.com", "user.noreply.gitee.com",
-                   "user.noreply.gitcode.com", "noreply.gitcode.com", "users.noreply.atomgit.com")
-ANONYMOUS_ADDRESSES = frozenset({"noreply@github.com", "noreply@gitee.com", "noreply@gitcode.com",
-                                 "noreply@gitlab.com"})
 ANONYMOUS_DOMAINS = frozenset({"example.com", "example.org", "example.net", "localhost", "localhost.localdomain"})
-ACCOUNT_REF = re.compile(r"^(github|gitee|gitcode|gitlab|atomgit):([^@\s:]+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class _PlatformForms:
+    """What the platform declarations (collector/platforms/) say about addresses and account references."""
+
+    noreply: tuple[tuple[str, re.Pattern[str]], ...]
+    noreply_domains: tuple[str, ...]
+    anonymous: frozenset[str]
+    account_ref: re.Pattern[str]
+    names: dict[str, str]  # name or alias (lower case) -> platform name
+
+
+@lru_cache(maxsize=4)
+def _forms_of(generation: int) -> _PlatformForms:
+    platforms = registry.all_platforms()
+    with_logins = [p for p in platforms if p.logins]
+    names = {p.name.lower(): p.name for p in with_logins} | {a.lower(): p.name for p in with_logins for a in p.aliases}
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return _PlatformForms(
+        noreply=tuple((p.name, re.compile(form)) for p in platforms for form in p.noreply_forms),
+        noreply_domains=tuple(d for p in platforms for d in p.noreply_domains),
+        anonymous=frozenset(a for p in platforms for a in p.anonymous_addresses),
+        account_ref=re.compile(rf"^({alternatives}):([^@\s:]+)$", re.IGNORECASE),
+        names=names)
+
+
+def _forms() -> _PlatformForms:
+    return _forms_of(registry.generation())
 
 
 # --- plain values -----------------------------------------------------------------------------------------------------
@@ -73,7 +90,7 @@ def parse_noreply(email: str) -> tuple[str, str] | None:
     """(platform, lower-case login) for a platform-private noreply address, else None. Never matches on domain alone."""
     if "noreply" not in email:
         return None
-    for platform, pattern in NOREPLY_FORMS:
+    for platform, pattern in _forms().noreply:
         m = pattern.match(email)
         if m:
             return platform, m.group("login").lower()
@@ -81,7 +98,7 @@ def parse_noreply(email: str) -> tuple[str, str] | None:
 
 
 def is_noreply_domain(domain: str) -> bool:
-    return any(domain == d or domain.endswith("." + d) for d in NOREPLY_DOMAINS)
+    return any(domain == d or domain.endswith("." + d) for d in _forms().noreply_domains)
 
 
 def is_anonymous(email: str, extra_patterns: Iterable[str] = ()) -> bool:
@@ -90,7 +107,7 @@ def is_anonymous(email: str, extra_patterns: Iterable[str] = ()) -> bool:
     if not email or "@" not in email:
         return True
     local, domain = email.rsplit("@", 1)
-    if not local or not domain or email in ANONYMOUS_ADDRESSES or domain in ANONYMOUS_DOMAINS:
+    if not local or not domain or email in _forms().anonymous or domain in ANONYMOUS_DOMAINS:
         return True
     if domain.endswith(".local") or domain.endswith(".localdomain") or domain.endswith(".localhost"):
         return True
@@ -110,9 +127,10 @@ def mask_email(email: str | None) -> str:
 def parse_ref(text: str) -> str:
     """A user's EMAIL or PLATFORM:LOGIN as a node key; ValueError with the fix otherwise."""
     text = (text or "").strip()
-    m = ACCOUNT_REF.match(text)
+    forms = _forms()
+    m = forms.account_ref.match(text)
     if m:
-        platform = "gitcode" if m.group(1).lower() == "atomgit" else m.group(1).lower()
+        platform = forms.names[m.group(1).lower()]  # an alias (atomgit) is its platform (gitcode)
         return f"l:{platform}:{m.group(2).lower()}"
     email = normalise_email(text)
     if "@" in email and not is_anonymous(email):

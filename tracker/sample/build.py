@@ -15,6 +15,7 @@ from typing import Callable
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 
+from collector import registry
 from tracker import db as dbm
 from tracker.formatting import beijing_day_end
 from tracker.models import (
@@ -43,11 +44,7 @@ MONTHS = 24
 BATCH = 5000
 UTC = dt.timezone.utc
 
-API_URLS = {"github": "https://api.github.com", "gitee": "https://gitee.com/api/v5",
-            "gitcode": "https://api.gitcode.com/api/v5", "gitlab": "https://gitlab.com/api/v4",
-            "git": "https://git.example.org"}
-WEB_HOSTS = {"github": "github.com", "gitee": "gitee.com", "gitcode": "gitcode.com", "gitlab": "gitlab.com",
-             "git": "git.example.org"}
+SAMPLE_GIT_HOST = "git.example.org"  # the plain git platform declares no host of its own
 PLATFORM_WEIGHTS = [("gitcode", 30), ("gitee", 25), ("github", 25), ("gitlab", 15), ("git", 5)]
 VERBS = ["fix", "add", "update", "refactor", "docs:", "test:", "feat:", "chore:", "perf:", "修复", "新增", "优化"]
 BOTS = [("dependabot[bot]", "github", "49699333+dependabot[bot]@users.noreply.github.com"),
@@ -58,6 +55,17 @@ BOTS = [("dependabot[bot]", "github", "49699333+dependabot[bot]@users.noreply.gi
 
 class SampleError(RuntimeError):
     pass
+
+
+def _api_url(platform: str) -> str:
+    """The platform's declared default API root (collector.registry), or the sample git host."""
+    return registry.get(platform).default_api_url or f"https://{SAMPLE_GIT_HOST}"
+
+
+def _web_host(platform: str) -> str:
+    """The platform's first declared web host, or the sample git host."""
+    hosts = registry.get(platform).web_hosts
+    return hosts[0] if hosts else SAMPLE_GIT_HOST
 
 
 def expected_sizes(scale: int) -> dict[str, int]:
@@ -434,8 +442,8 @@ class _World:
         if state == "empty":
             weight = 0.0
         self.repos.append(_RepoInfo(rid, ci, platform, path, state, weight, mirror_of, stop_month))
-        self.w.add(Repository, {"id": rid, "platform": platform, "api_url": API_URLS[platform], "path": path,
-                                "web_url": f"https://{WEB_HOSTS[platform]}/{path}", "default_branch": "master"
+        self.w.add(Repository, {"id": rid, "platform": platform, "api_url": _api_url(platform), "path": path,
+                                "web_url": f"https://{_web_host(platform)}/{path}", "default_branch": "master"
                                 if platform in ("gitee", "gitcode") else "main",
                                 "licence": rng.choice(["Apache-2.0", "Apache-2.0", "MulanPSL-2.0", "MIT", "BSD-3-Clause",
                                                        "GPL-2.0-only", None]),
@@ -535,7 +543,7 @@ class _World:
                     "author_name": person.name, "author_email": email, "author_time": when,
                     "committer_name": "GitHub" if web_merge and repo.platform == "github" else
                     ("Gitee" if web_merge else person.name),
-                    "committer_email": f"noreply@{WEB_HOSTS[repo.platform]}" if web_merge else email,
+                    "committer_email": f"noreply@{_web_host(repo.platform)}" if web_merge else email,
                     "committer_time": when + dt.timedelta(minutes=rng.randrange(0, 600)) if is_merge else when,
                     "author_account_id": account, "committer_account_id": None if web_merge else account,
                     "author_identity_id": self._identity(account, email, person.name, person.is_bot),
