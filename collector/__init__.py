@@ -17,17 +17,38 @@ Platforms are declared in ``collector.platforms`` (one module each) and read thr
 unchanged commits and contributors (see docs/collectors.md).
 """
 
-from collector.base import CollectorSettings, Fetch, Page, PlatformCollector, RepositoryCollector
-from collector.bookmarks import Bookmark, Validators
-from collector.bots import BotRules, is_bot
-from collector.discovery import RepoListing
-from collector.errors import (ApiError, CollectorError, QuotaExhausted, RetriesExhausted, TokenRejected,
-                              TransientError)
-from collector.http import HttpSettings, RequestStats, TokenPool, Transport
-from collector.records import (RECORD_TYPES, STREAMS, Commit, Contributor, Issue, PullRequest, Record, Release,
-                               RepoSnapshot)
-from collector.registry import open_platform, platform_class, register
-from collector.registry import platforms as platform_names  # `collector.platforms` is the declarations package
+# Names are resolved on first use (PEP 562), so `from collector import registry` (what `mtx status` needs) does not
+# load the HTTP clients, records and pagination machinery.
+_EXPORTS = {
+    "collector.base": ("CollectorSettings", "Fetch", "Page", "PlatformCollector", "RepositoryCollector"),
+    "collector.bookmarks": ("Bookmark", "Validators"),
+    "collector.bots": ("BotRules", "is_bot"),
+    "collector.discovery": ("RepoListing",),
+    "collector.errors": ("ApiError", "CollectorError", "QuotaExhausted", "RetriesExhausted", "TokenRejected",
+                         "TransientError"),
+    "collector.http": ("HttpSettings", "RequestStats", "TokenPool", "Transport"),
+    "collector.records": ("RECORD_TYPES", "STREAMS", "Commit", "Contributor", "Issue", "PullRequest", "Record",
+                          "Release", "RepoSnapshot"),
+    "collector.registry": ("open_platform", "platform_class", "register"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+_WHERE["platform_names"] = "collector.registry"  # `collector.platforms` is the declarations package
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'collector' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), "platforms" if name == "platform_names" else name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
 
 __all__ = ["ApiError", "Bookmark", "BotRules", "CollectorError", "CollectorSettings", "Commit", "Contributor", "Fetch",
            "HttpSettings", "Issue", "Page", "PlatformCollector", "PullRequest", "QuotaExhausted", "RECORD_TYPES",
