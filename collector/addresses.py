@@ -101,3 +101,19 @@ def api_url_problem(platform: str, url: str) -> str | None:
             return (f"{url!r} names another {declared.label_en} API version; give the server (https://HOST) or "
                     f"https://HOST{declared.api_suffix}")
     return None
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of an absolute http(s) URL, the unit credentials are scoped to; None otherwise."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]

@@ -29,6 +29,7 @@ import weakref
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from collector.addresses import origin
 from collector.errors import (OffHostRedirect, QuotaExhausted, RateLimitDidNotReset, RetriesExhausted, TokenRejected,
                               TransientError)
 from collector.ratelimit import RateLimitRules, Verdict
@@ -196,20 +197,6 @@ def parse_link_header(value: str | None) -> dict[str, str]:
 
 
 # -- where credentials may go ---------------------------------------------------------------------------------
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin_of(url: str) -> tuple[str, str, int] | None:
-    """``(scheme, host, port)`` of an absolute http(s) URL, the unit credentials are scoped to; None otherwise."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
 
 
 class CredentialScope:
@@ -218,10 +205,10 @@ class CredentialScope:
 
     def __init__(self, platform: str, *urls: str) -> None:
         self.platform = platform
-        self.origins = frozenset(o for o in map(origin_of, urls) if o is not None)
+        self.origins = frozenset(o for o in map(origin, urls) if o is not None)
 
     def allows(self, url: str) -> bool:
-        return origin_of(url) in self.origins
+        return origin(url) in self.origins
 
     def describe(self) -> str:
         return ", ".join(f"{s}://{h}:{p}" for s, h, p in sorted(self.origins)) or "nowhere"

@@ -21,7 +21,8 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
-from collector.platforms import Platform, origin
+from collector.addresses import origin
+from collector.platforms import Platform
 
 ENV_MODULES = "MTX_PLATFORM_MODULES"
 ENTRY_POINT_GROUP = "mtx.platforms"

@@ -17,6 +17,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable
 
+from collector.addresses import origin
 from collector.records import STREAMS
 
 __all__ = ["Platform", "WebPath", "owner_name_path", "STREAMS"]
@@ -110,18 +111,3 @@ class Platform:
             return tuple(dict.fromkeys([api_url, *self.credential_hosts]))
         return (api_url,)
 
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin(url: str) -> tuple[str, str, int] | None:
-    """``(scheme, host, port)`` of an absolute http(s) URL; None otherwise."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme]
