@@ -424,6 +424,72 @@ class CollectionResult(Base):
     duration_seconds: Mapped[float | None] = mapped_column(Float)
 
 
+class CollectionStream(Base):
+    """Per repository and stream: the last attempt and the last time the stream was collected to its end.
+
+    Metrics read it to tell "collected, and there was none" from "not collected" (tracker/metrics/coverage.py).
+    """
+
+    __tablename__ = "collection_streams"
+    __table_args__ = (CheckConstraint(_in("stream", STREAMS), name="stream"),)
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_attempt_at: Mapped[dt.datetime | None]
+    last_status: Mapped[str | None] = mapped_column(String(20))  # ok | partial | failed | deadline
+    last_success_at: Mapped[dt.datetime | None]
+
+
+# --- compact activity aggregates (tracker/metrics/activity.py) ----------------------------------------------------------
+# Derived from commits and the people as resolved: bots and merge commits left out, a sha in several repositories of a
+# community (or of the whole database) counted once, under its smallest commit id. Kept in step by the collection job
+# (in the page's transaction), by people resolution, and rebuilt by `mtx metrics --rebuild`. person_id is negative for
+# an identity not resolved yet (-commit_identities.id); organisation_id 0 is "no organisation" (an individual).
+
+
+class ActivityDay(Base):
+    __tablename__ = "activity_days"
+    __table_args__ = (Index("ix_activity_days_person_id", "person_id"),)
+    community_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # the Beijing date of the author time
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    commits: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[dt.datetime]
+
+
+class ActivityPerson(Base):
+    """All-time commits per person and scope: kind c (community), r (repository), a (everything; scope_id 0)."""
+
+    __tablename__ = "activity_people"
+    __table_args__ = (Index("ix_activity_people_person_id", "person_id"),
+                      CheckConstraint("kind IN ('c', 'r', 'a')", name="kind"))
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    scope_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    commits: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[dt.datetime]
+    last_at: Mapped[dt.datetime]
+
+
+class ActivityMonth(Base):
+    """Commits per Beijing calendar month and person over the whole database (the overview's chart)."""
+
+    __tablename__ = "activity_months"
+    __table_args__ = (Index("ix_activity_months_person_id", "person_id"),)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # first day of the month
+    person_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    commits: Mapped[int] = mapped_column(Integer)
+
+
+class ActivityScope(Base):
+    """What each scope's aggregates were built over: 'all', or 'c:<community id>' with a digest of its repositories."""
+
+    __tablename__ = "activity_scopes"
+    scope: Mapped[str] = mapped_column(String(30), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    built_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 # --- the certificate award ledger -------------------------------------------------------------------------------------
 
 

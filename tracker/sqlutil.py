@@ -1,7 +1,7 @@
 """Small SQL helpers that differ between SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from sqlalchemy import func
+from sqlalchemy import Date, cast, func
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -10,3 +10,25 @@ def month_of(column, dialect_name: str) -> ColumnElement:
     if dialect_name == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
     return func.strftime("%Y-%m", column)
+
+
+def beijing_day(column, dialect_name: str) -> ColumnElement:
+    """The Beijing calendar date (UTC+8, no daylight saving since 1991) of a stored UTC timestamp, as a DATE."""
+    if dialect_name == "postgresql":
+        return cast(func.timezone("Asia/Shanghai", column), Date)
+    return func.date(column, "+8 hours")
+
+
+def beijing_month(column, dialect_name: str) -> ColumnElement:
+    """The first day of the Beijing calendar month of a stored UTC timestamp, as a DATE."""
+    if dialect_name == "postgresql":
+        return cast(func.date_trunc("month", func.timezone("Asia/Shanghai", column)), Date)
+    return func.date(column, "+8 hours", "start of month")
+
+
+def greatest(dialect_name: str, a, b) -> ColumnElement:
+    return func.greatest(a, b) if dialect_name == "postgresql" else func.max(a, b)
+
+
+def least(dialect_name: str, a, b) -> ColumnElement:
+    return func.least(a, b) if dialect_name == "postgresql" else func.min(a, b)

@@ -56,7 +56,7 @@ def test_overview_shows_the_sample_counts(monkeypatch, sample_db_url):
     assert awarded > 0 and awarded % 10_000 == 0
     assert shown["奖励金额（已核算+已批准+已拨付）"] == f"{awarded // 10_000:,}万元"
     captions = " ".join(c.value for c in at.caption)
-    assert "数据更新于 2026-10-31 22:00 北京时间" in captions
+    assert "数据更新于 2026-11-01 01:00 北京时间" in captions
 
 
 def test_enterprise_user_sees_only_its_own_ledger_figures(monkeypatch, sample_db_url):

@@ -36,8 +36,8 @@ GITCODE_COMMITS = [
     ("02", "openharmony_ci", "openharmony_ci@noreply.gitcode.com", None, "2024-01-03T08:00:00", False),
     ("03", "chen yi wen", "cyw@kaihong.com", "chenyiwen", "2024-01-04T08:00:00", False),
     ("04", "temptest_01", "cyw@kaihong.com", None, "2024-01-05T08:00:00", False),
-    ("05", "张三", "zhangsan@huawei.com", "zhangsan", "2024-02-29T23:59:59", False),
-    ("06", "张三", "zhangsan@huawei.com", "zhangsan", "2024-03-01T00:00:00", False),
+    ("05", "张三", "zhangsan@huawei.com", "zhangsan", "2024-02-29T15:59:59", False),  # 23:59:59 in Beijing
+    ("06", "张三", "zhangsan@huawei.com", "zhangsan", "2024-02-29T16:00:00", False),  # 2024-03-01 00:00 in Beijing
     ("07", "李四", "lisi@h-partners.com", None, "2024-01-06T08:00:00", False),
     ("08", "王五", "wangwu@kaihongdigi.com", "wangwu", "2024-01-07T08:00:00", False),
     ("09", "student", "stu@mail.ustc.edu.cn", None, "2024-01-08T08:00:00", False),

@@ -85,8 +85,9 @@ def test_a_dated_job_change_on_the_commit_date_boundary(world_url, people_config
                               .join(Organisation, Organisation.id == a.c.organisation_id)
                               .where(Commit.author_email == "zhangsan@huawei.com")).all())
     utc = dt.timezone.utc
-    assert rows == {dt.datetime(2024, 2, 29, 23, 59, 59, tzinfo=utc): "华为技术有限公司",  # end is exclusive
-                    dt.datetime(2024, 3, 1, tzinfo=utc): "深开鸿"}  # start inclusive; the alias names it
+    # affiliation dates are Beijing dates: 15:59:59 UTC is 23:59:59 on 2024-02-29 in Beijing, 16:00 UTC is 03-01
+    assert rows == {dt.datetime(2024, 2, 29, 15, 59, 59, tzinfo=utc): "华为技术有限公司",  # end is exclusive
+                    dt.datetime(2024, 2, 29, 16, 0, tzinfo=utc): "深开鸿"}  # start inclusive; the alias names it
 
 
 def test_overview_and_community_status_count_resolved_people(world_url, people_config):

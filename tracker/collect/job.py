@@ -35,8 +35,8 @@ from tracker.collect.lock import CollectionLock
 from tracker.collect.discovery import apply_listing
 from tracker.collect.sync import sync_config
 from tracker.config import Config
-from tracker.models import (CollectionBookmark, CollectionResult, CollectionRun, Commit, Community, CommunityRepository,
-                            Release, Repository, RepositoryContributor)
+from tracker.models import (CollectionBookmark, CollectionResult, CollectionRun, CollectionStream, Commit, Community,
+                            CommunityRepository, Release, Repository, RepositoryContributor)
 
 log = logging.getLogger("mtx.collect")
 STREAMS = collector.STREAMS
@@ -70,6 +70,11 @@ class RepoOutcome:
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     duration: float = 0.0
+    streams: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)  # stream -> (how it ended, when)
+    current_stream: str | None = None
+
+    def ended(self, stream: str, status: str) -> None:
+        self.streams[stream] = (status, dt.datetime.now(dt.timezone.utc))
 
     def line(self) -> str:
         items = " ".join(f"{k}={v}" for k, v in self.items.items() if v) or "no new items"
@@ -278,6 +283,8 @@ class CollectionJob:
             outcome.status = "failed"
             outcome.error = self.redact(f"{type(exc).__name__}: {exc}")
             log.debug("collect %s:%s failed: %s", platform, path, self.redact(traceback.format_exc()))
+        if outcome.status == "failed" and outcome.current_stream and outcome.current_stream not in outcome.streams:
+            outcome.ended(outcome.current_stream, "failed")
         outcome.finished_at = dt.datetime.now(dt.timezone.utc)
         outcome.duration = time.monotonic() - began
         outcome.wait_seconds = _finite(outcome.wait_seconds)
@@ -288,6 +295,7 @@ class CollectionJob:
                 rate_limit_waits=outcome.rate_limit_waits, wait_seconds=outcome.wait_seconds,
                 error=outcome.error, started_at=outcome.started_at, finished_at=outcome.finished_at,
                 duration_seconds=_finite(outcome.duration)))
+            _record_streams(session, repo_id, outcome)
         self.on_result(outcome)
         return outcome
 
@@ -298,6 +306,7 @@ class CollectionJob:
                 outcome.status = "deadline"
                 outcome.error = f"deadline reached before stream {stream}; the next run resumes here"
                 return
+            outcome.current_stream = stream
             with self.factory() as session:
                 repository = session.get(Repository, repo_id)
                 if stream != "repo" and repository.state == "gone":
@@ -308,7 +317,7 @@ class CollectionJob:
             fetch = repo_collector.fetch(stream, bookmark)
             seen: set[str] | None = set() if self.options.full and stream in ("commits", "releases",
                                                                                "contributors") else None
-            completed = False
+            completed = exhausted = False
             try:
                 for page in fetch:
                     faults.checkpoint(stream, "before_store")
@@ -328,10 +337,14 @@ class CollectionJob:
                     if self._deadline_passed():
                         outcome.status = "deadline"
                         outcome.error = f"deadline reached inside stream {stream}; its bookmark resumes it"
+                        outcome.ended(stream, "deadline")
                         return
+                else:
+                    exhausted = True  # the pages ran out without a final one: read to its end, nothing to compare
             except StreamPartial as exc:  # the pages so far and their bookmark are stored; go on with the next
                 outcome.status = "partial"
                 outcome.error = "; ".join(filter(None, [outcome.error, str(exc)]))
+                outcome.ended(stream, "partial")
             finally:
                 stats = fetch.stats
                 outcome.requests += stats.requests
@@ -340,6 +353,8 @@ class CollectionJob:
                 outcome.wait_seconds += stats.waited_seconds
             if completed and seen is not None:
                 self._mark_missing(repo_id, stream, seen)
+            if completed or exhausted:
+                outcome.ended(stream, "ok")
 
     def _store(self, session: Session, repository: Repository, stream: str, records) -> int:
         now = dt.datetime.now(dt.timezone.utc)
@@ -370,6 +385,18 @@ class CollectionJob:
                                                                    model.key.in_(sorted(gone))))
                 return
             store.mark_missing(session, model, repo_id, column, seen, now)
+
+
+def _record_streams(session: Session, repo_id: int, outcome: RepoOutcome) -> None:
+    """collection_streams: each stream's last attempt, and the last time it was read to its end (metrics' freshness)."""
+    for stream, (status, at) in outcome.streams.items():
+        row = session.get(CollectionStream, (repo_id, stream))
+        if row is None:
+            row = CollectionStream(repository_id=repo_id, stream=stream)
+            session.add(row)
+        row.last_attempt_at, row.last_status = at, status
+        if status == "ok":
+            row.last_success_at = at
 
 
 def _natural_keys(stream: str, records) -> set[str]:

@@ -147,8 +147,16 @@ def store_snapshot(session: Session, repository: Repository, snap: rec.RepoSnaps
 
 
 def store_commits(session: Session, repository: Repository, commits: Sequence[rec.Commit]) -> int:
+    """Upsert a page of commits and keep the activity aggregates in step, in the caller's transaction: new shas are
+    added to them; a stored commit whose author, time or merge flag changed refreshes the people on both sides."""
     if not commits:
         return 0
+    from tracker.metrics import activity
+
+    activity.lock_shas(session, (c.sha for c in commits))  # PostgreSQL: mirrors' pages inserting one sha, in turn
+    before = {row.sha: row for row in session.execute(
+        select(Commit.sha, Commit.author_identity_id, Commit.author_time, Commit.is_merge)
+        .where(Commit.repository_id == repository.id, Commit.sha.in_(sorted({c.sha for c in commits}))))}
     accounts = ensure_accounts(session, repository.platform, [
         p for c in commits for p in ((c.author_login, c.author_name, c.author_email, c.is_bot),
                                      (c.committer_login, c.committer_name, c.committer_email, False))])
@@ -170,6 +178,19 @@ def store_commits(session: Session, repository: Repository, commits: Sequence[re
     session.execute(ins.on_conflict_do_update(
         index_elements=["repository_id", "sha"],
         set_={k: ins.excluded[k] for k in rows[0] if k not in ("repository_id", "sha")}), rows)
+    rewritten = set()
+    for r in rows:
+        old = before.get(r["sha"])
+        if old is not None and (old.author_identity_id, old.author_time, old.is_merge) != (
+                r["author_identity_id"], r["author_time"], r["is_merge"]):
+            rewritten.update(i for i in (old.author_identity_id, r["author_identity_id"]) if i is not None)
+    if rewritten:
+        activity.lock(session, exclusive=True)  # before the shared one below: one lock order for everybody
+    new = sorted(r["sha"] for r in rows if r["sha"] not in before)
+    if new:
+        activity.add_commits(session, session.scalars(select(Commit.id).where(
+            Commit.repository_id == repository.id, Commit.sha.in_(new))).all())
+    activity.refresh_identities(session, rewritten)
     return len(rows)
 
 

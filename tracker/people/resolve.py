@@ -33,6 +33,7 @@ class ResolveReport:
     suggestions: int = 0
     seconds: float = 0.0
     unchanged: bool = False  # nothing resolution reads changed since the last run: answered from the stored digest
+    aggregates: str = "none"  # what the activity aggregates needed: none | people | all (tracker.metrics.activity)
 
     @property
     def touched(self) -> list[int]:
@@ -158,6 +159,9 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
         if collecting:
             gc.enable()
     session.flush()
+    from tracker.metrics import activity  # the aggregates count people: refresh the ones that changed, in this transaction
+
+    report.aggregates = activity.refresh_people(session, report.touched)
     state.store_digest(conn, state.Probe(conn, config).digest, now)
     report.seconds = time.perf_counter() - started
     return report
@@ -264,7 +268,7 @@ def _resolve(session: Session, conn, identities: IdentitiesFile, organisations: 
         rule, via = outcome.identity_rule.get(iid, no_rule)
         if (pid, org_id, rule, via, is_bot) != (r[4], r[5], r[6], r[7], r[8]):
             ident_updates.append((pid, org_id, rule, via, is_bot, iid))
-            if r[4] != pid:
+            if r[4] != pid or r[5] != org_id:  # a new person, or a new organisation (a domain mapped)
                 changed.update(p for p in (r[4], pid) if p is not None)
             if r[8] != is_bot:
                 bot_changes[is_bot].append(iid)

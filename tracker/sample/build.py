@@ -21,6 +21,7 @@ from tracker.formatting import beijing_day_end
 from tracker.models import (
     Account,
     CollectionResult,
+    CollectionStream,
     CollectionRun,
     Commit,
     CommitIdentity,
@@ -227,9 +228,12 @@ def _resolve_people(url: str, now: dt.datetime) -> None:
         return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() \
             else model()
 
+    from tracker.metrics import activity
+
     with dbm.session_scope(url) as session:
         resolve_people(session, Actor("sample", "admin"), read("identities.yaml", IdentitiesFile),
                        read("organisations.yaml", OrganisationsFile), now=now)
+        activity.rebuild(session, now=now)  # the metrics' aggregates, as `mtx metrics --rebuild` builds them
 
 
 def _advance_sequences(conn: Connection, ids: _Ids) -> None:
@@ -660,8 +664,9 @@ class _World:
                                                "email": None, "contributions": n, "seen_at": self.as_of_dt})
 
     def collection_run(self) -> None:
-        """Records the sample as one finished collection run, so freshness reads as the as-of date."""
-        finished = self.as_of_dt - dt.timedelta(hours=2)
+        """Records the sample as one finished collection run, just after the as-of date ends: every stream of every
+        repository counts as collected for metrics as of that date (and stale for later dates)."""
+        finished = self.as_of_dt + dt.timedelta(hours=1)
         run_id = self.ids("collection_runs")
         self.w.add(CollectionRun, {"id": run_id, "started_at": finished - dt.timedelta(minutes=25), "finished_at": finished,
                                    "status": "ok", "actor": "sample", "host": "sample", "pid": 0,
@@ -673,4 +678,7 @@ class _World:
                                           "requests": 0, "not_modified": 0, "rate_limit_waits": 0, "wait_seconds": 0.0,
                                           "error": None, "started_at": finished - dt.timedelta(minutes=20),
                                           "finished_at": finished, "duration_seconds": 0.0})
+            for stream in registry.get(repo.platform).streams:
+                self.w.add(CollectionStream, {"repository_id": repo.id, "stream": stream, "last_attempt_at": finished,
+                                              "last_status": "ok", "last_success_at": finished})
 
