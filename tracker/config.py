@@ -131,6 +131,8 @@ class CollectionSettings(Strict):
     max_pages_per_stream: int = Field(10_000, ge=1, description="pages of one stream per run; beyond: partial, "
                                                                 "resumed by the next run")
     bot_patterns: list[str] = Field(default_factory=list)
+    stale_after_days: int = Field(3, ge=0, le=365, description="metrics as of a recent date accept a collection "
+                                                               "this many days old (tracker/metrics/compute.py)")
 
 
 class CommunitiesFile(Strict):

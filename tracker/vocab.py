@@ -12,7 +12,8 @@ from __future__ import annotations
 from common.vocabulary import ISSUE_STATES, PULL_STATES, REPO_STATES, STREAMS, Term, Vocabulary
 
 __all__ = ["AWARD_STATUSES", "CERT_STATUSES", "COUNTING_AWARD_LABEL", "COUNTING_AWARD_STATUSES",
-           "DECIDED_AWARD_STATUSES", "FROZEN_AWARD_STATUSES", "CORRECTION_KINDS", "FOCUS_FIELDS", "ISSUE_STATES", "NOT_COMPUTED",
+           "DECIDED_AWARD_STATUSES", "FROZEN_AWARD_STATUSES", "CORRECTION_KINDS", "FOCUS_FIELDS", "ISSUE_STATES", "METRIC_REASONS",
+           "NOT_COMPUTED",
            "ORGANISATION_KINDS", "PRODUCT_TYPES", "PULL_STATES", "REPO_STATES", "RESULT_STATUSES", "ROLES",
            "ROUND_STATUSES", "RUN_STATUSES", "SCORE_STATUSES", "STREAMS", "Term", "Vocabulary"]
 
@@ -104,6 +105,17 @@ FROZEN_AWARD_STATUSES = AWARD_STATUSES.with_flag(FROZEN)  # approved, paid, to_r
 COUNTING_AWARD_LABEL = "+".join(AWARD_STATUSES.zh(s) for s in COUNTING_AWARD_STATUSES)  # 已核算+已批准+已拨付
 
 # --- evaluation -------------------------------------------------------------------------------------------------------
+
+# --- metrics ----------------------------------------------------------------------------------------------------------
+
+# Why a signal has no value (missing is never zero; zero means "collected, and there was none").
+METRIC_REASONS = Vocabulary(
+    "metric reason",
+    Term("not collected", "未采集", "not collected"),  # a counted repository's streams never, not fully or not recently collected
+    Term("not provided", "平台不提供", "not provided"),  # no repository of the community has a platform that gives it
+    Term("no source", "无数据来源", "no source"),  # nothing we collect can give it (dependents)
+    Term("no activity", "窗口内无可计算项", "nothing to measure"),  # a median or share over no items
+)
 
 ROUND_STATUSES = Vocabulary(
     "round status",

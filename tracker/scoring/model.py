@@ -82,6 +82,16 @@ class Signal(_Strict):
     transform: Transform = Transform.log
     bands: list[Band] | None = None
     unit: str | None = None
+    window_days: int | Literal["all"] | None = Field(
+        default=None, description="days of activity the signal covers, ending at as-of, or 'all'; "
+                                  "default: the signal's own (tracker/metrics/registry.py)")
+
+    @field_validator("window_days")
+    @classmethod
+    def _positive_window(cls, value):
+        if isinstance(value, int) and not isinstance(value, bool) and value < 1:
+            raise ValueError("window_days must be a whole number of days (1 or more) or 'all'")
+        return value
 
     @field_validator("weight")
     @classmethod

@@ -1,0 +1,207 @@
+"""Metrics for communities (or repositories) as of a date: every signal's value, or why there is none.
+
+Missing is never zero. For each signal, a scope's repositories whose platform serves the streams behind it are
+counted; the others are left out and listed. The value is a number when every counted repository had those streams
+collected to their end after as-of ended, or within ``collection.stale_after_days`` of now when as-of is that recent
+(a repository that is gone counts with what was collected); otherwise it is null with a reason (tracker.vocab
+METRIC_REASONS): not collected, not provided (no counted repository), no source, or no activity (a median or share
+over nothing). Zero means "collected, and there was none".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from collector import registry as platforms
+from tracker.access import Actor
+from tracker.formatting import beijing_day_end, beijing_today, to_beijing
+from tracker.metrics import activity
+from tracker.metrics.facts import Facts
+from tracker.metrics.registry import ALL, SignalDef, signals as registered
+from tracker.models import CollectionStream, Community, CommunityRepository, Repository
+
+DEFAULT_STALE_AFTER_DAYS = 3
+
+
+class MetricsError(ValueError):
+    """A request metrics cannot answer (an unknown community, a date in the future); the message says the fix."""
+
+
+@dataclass
+class MetricValue:
+    value: float | int | None
+    reason: str | None
+    repositories: int                                    # repositories counted
+    window: int | str | None
+    left_out: list[str] = field(default_factory=list)   # platform does not give it
+    not_collected: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"value": self.value, "reason": self.reason, "repositories": self.repositories}
+
+
+@dataclass
+class ScopeMetrics:
+    id: int
+    slug: str | None            # communities
+    name: str
+    focus: str | None
+    platform: str | None        # repositories
+    path: str | None
+    signals: dict[str, MetricValue]
+
+    @property
+    def key(self) -> str:
+        return self.slug if self.slug is not None else f"{self.platform}:{self.path}"
+
+
+@dataclass
+class MetricsReport:
+    as_of: dt.date
+    by: str
+    scopes: list[ScopeMetrics]
+    windows: dict[str, int | str | None]
+    as_of_note: str | None = None    # how a default as-of was chosen
+
+
+def windows_for(model=None, names: Iterable[str] | None = None) -> dict[str, int | str | None]:
+    """signal -> window: the model's signals that metrics compute (its window_days where it sets one), else all."""
+    known = registered()
+    if model is None:
+        wanted = list(names) if names else list(known)
+        return {n: known[n].window for n in wanted if n in known}
+    out = {}
+    for s in model.signals:
+        if s.name in known:
+            default = known[s.name].window
+            out[s.name] = default if default is None else (s.window_days if s.window_days is not None else default)
+    return out
+
+
+def default_as_of(session: Session, now: dt.datetime, stale_after_days: int) -> tuple[dt.date, str]:
+    """Today (Beijing) when the last collection is recent; else the last day it covered completely."""
+    latest = session.scalar(select(func.max(CollectionStream.last_success_at)))
+    today = beijing_today(now)
+    if latest is None:
+        return today, "尚无成功采集 / nothing collected yet"
+    if latest >= now - dt.timedelta(days=stale_after_days):
+        return today, f"今天 / today (最近采集 / last collected {to_beijing(latest):%Y-%m-%d %H:%M} 北京时间)"
+    day = to_beijing(latest).date() - dt.timedelta(days=1)
+    return day, (f"最近一次采集完成于 {to_beijing(latest):%Y-%m-%d %H:%M} 北京时间，之前的最后一个完整日 / "
+                 f"the last full day before the last collection")
+
+
+def _scopes(session: Session, by: str, communities: list[str] | None):
+    stmt = select(Community).order_by(Community.slug)
+    if communities:
+        stmt = stmt.where(Community.slug.in_(communities))
+    rows = list(session.scalars(stmt))
+    if communities:
+        missing = sorted(set(communities) - {c.slug for c in rows})
+        if missing:
+            raise MetricsError(f"没有社区 / no community with slug {', '.join(missing)}; `mtx status --communities` "
+                               "lists them")
+    links = session.execute(select(CommunityRepository.community_id, CommunityRepository.repository_id)
+                            .where(CommunityRepository.community_id.in_([c.id for c in rows]) if communities else
+                                   CommunityRepository.community_id.is_not(None))).all()
+    members: dict[int, list[int]] = {c.id: [] for c in rows}
+    for cid, rid in links:
+        if cid in members:
+            members[cid].append(rid)
+    repo_ids = sorted({rid for rids in members.values() for rid in rids})
+    repos = {r.id: r for r in session.execute(select(Repository.id, Repository.platform, Repository.path,
+                                                     Repository.state)).all() if r.id in set(repo_ids)}
+    if by == "community":
+        scopes = [(c.id, c.slug, c.name_zh, c.focus, None, None) for c in rows]
+        return scopes, {cid: sorted(rids) for cid, rids in members.items()}, repos
+    scopes = [(rid, None, repos[rid].path, None, repos[rid].platform, repos[rid].path)
+              for rid in sorted(repo_ids, key=lambda r: (repos[r].platform, repos[r].path))]
+    return scopes, {rid: [rid] for rid in repo_ids}, repos
+
+
+def compute_metrics(session: Session, actor: Actor, *, as_of: dt.date | None = None,
+                    communities: list[str] | None = None, model=None, names: Iterable[str] | None = None,
+                    by: str = "community", now: dt.datetime | None = None,
+                    stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> MetricsReport:
+    """Every scope's signals as of ``as_of`` (a Beijing date; default: see :func:`default_as_of`). Any role may read.
+
+    Brings the activity aggregates up to date first (in this transaction), so the caller should commit.
+    """
+    if by not in ("community", "repository"):
+        raise MetricsError(f"--by {by!r}: use community or repository")
+    now = now or dt.datetime.now(dt.timezone.utc)
+    note = None
+    if as_of is None:
+        as_of, note = default_as_of(session, now, stale_after_days)
+    elif as_of > beijing_today(now):
+        raise MetricsError(f"--as-of {as_of} is in the future (today in Beijing is {beijing_today(now)}); "
+                           "give today or an earlier date")
+    if by == "community":
+        activity.ensure_current(session)
+    windows = windows_for(model, names)
+    scopes, members, repos = _scopes(session, by, communities)
+    facts = Facts(session, as_of, by, members)
+    fresh = _freshness(session, sorted(repos), as_of, now, stale_after_days)
+    known = registered()
+    snapshot_days = set(facts.snapshots()) if any("repo" in known[n].streams for n in windows) else set()
+    values: dict[str, dict] = {}
+    for name, window in windows.items():
+        sig = known[name]
+        values[name] = sig.compute(facts, window) if sig.compute else {}
+    out = []
+    for sid, slug, label, focus, platform, path in scopes:
+        signals = {}
+        for name, window in windows.items():
+            signals[name] = _value(known[name], window, values[name].get(sid), members.get(sid, []), repos, fresh,
+                                   snapshot_days)
+        out.append(ScopeMetrics(sid, slug, label, focus, platform, path, signals))
+    return MetricsReport(as_of, by, out, windows, note)
+
+
+def _value(sig: SignalDef, window, value, repo_ids: list[int], repos: dict, fresh: dict, snapshot_days: set) -> MetricValue:
+    if sig.unavailable:
+        return MetricValue(None, sig.unavailable, 0, window)
+    counted, left_out, stale = [], [], []
+    for rid in repo_ids:
+        repo = repos[rid]
+        declared = platforms.find(repo.platform)
+        name = f"{repo.platform}:{repo.path}"
+        if declared is None or any(s not in declared.streams for s in sig.streams):
+            left_out.append(name)
+            continue
+        counted.append(rid)
+        if repo.state == "gone":
+            continue  # nothing more will come: what was collected stands
+        if not all(fresh.get((rid, s), False) for s in sig.streams) or \
+                ("repo" in sig.streams and rid not in snapshot_days):
+            stale.append(name)
+    if not counted:
+        return MetricValue(None, "not provided", 0, window, left_out)
+    if stale:
+        return MetricValue(None, "not collected", len(counted), window, left_out, stale)
+    if value is None:
+        return MetricValue(None, "no activity", len(counted), window, left_out)
+    return MetricValue(value, None, len(counted), window, left_out)
+
+
+def _freshness(session: Session, repo_ids: list[int], as_of: dt.date, now: dt.datetime,
+               stale_after_days: int) -> dict[tuple[int, str], bool]:
+    """(repository, stream) -> collected to its end after as-of ended (or recently enough, for a recent as-of)."""
+    end = beijing_day_end(as_of)
+    recent = now - dt.timedelta(days=stale_after_days)
+    out = {}
+    for start in range(0, len(repo_ids), 500):
+        chunk = repo_ids[start:start + 500]
+        for rid, stream, success in session.execute(
+                select(CollectionStream.repository_id, CollectionStream.stream, CollectionStream.last_success_at)
+                .where(CollectionStream.repository_id.in_(chunk))):
+            out[(rid, stream)] = success is not None and (success >= end or (end >= recent and success >= recent))
+    return out
+
+
+def window_label(window) -> str:
+    return "all" if window == ALL else ("" if window is None else str(window))

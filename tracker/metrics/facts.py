@@ -1,0 +1,274 @@
+"""The few queries every signal is computed from, each run once per window and shared (memoised) between signals.
+
+A scope is a community (its repositories together; commits from the activity aggregates, a mirrored sha once) or one
+repository (commits read from the commit table through the same attribution). Work items, releases and snapshots are
+read per repository and added up per scope. Windows are Beijing days: a window of N days ending at as-of D covers
+D-N+1 .. D, i.e. [start of D-N+1, end of D) in Beijing time; "all" covers everything before the end of D.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from tracker.formatting import beijing_day_end
+from tracker.metrics.registry import ALL
+from tracker.models import (ActivityDay, Commit, Issue, Organisation, PullRequest, Release, RepositorySnapshot)
+from tracker.people.attribution import commit_attribution
+
+CHUNK = 500
+
+
+def window_bounds(as_of: dt.date, window: int | str | None) -> tuple[dt.date | None, dt.datetime | None, dt.datetime]:
+    """(first Beijing day, its start as UTC, the exclusive UTC end) of a window ending at ``as_of``."""
+    end = beijing_day_end(as_of)
+    if window is None or window == ALL:
+        return None, None, end
+    first = as_of - dt.timedelta(days=int(window) - 1)
+    return first, beijing_day_end(first - dt.timedelta(days=1)), end
+
+
+@dataclass
+class CommitFacts:
+    """One scope's counted commits in a window: per person and per organisation (0 = individuals)."""
+
+    commits: int = 0
+    people: set[int] = field(default_factory=set)
+    by_org: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    chongqing_people: set[int] = field(default_factory=set)
+    chongqing_commits: int = 0
+
+
+@dataclass
+class Facts:
+    session: Session
+    as_of: dt.date
+    kind: str                                  # "community" | "repository"
+    members: dict[int, list[int]]              # scope id -> repository ids
+    _memo: dict = field(default_factory=dict)
+
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    @property
+    def end(self) -> dt.datetime:
+        return beijing_day_end(self.as_of)
+
+    @cached_property
+    def scope_of_repository(self) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = defaultdict(list)
+        for scope, repos in self.members.items():
+            for rid in repos:
+                out[rid].append(scope)
+        return out
+
+    @cached_property
+    def repositories(self) -> list[int]:
+        return sorted(self.scope_of_repository)
+
+    @cached_property
+    def chongqing(self) -> set[int]:
+        return set(self.session.scalars(select(Organisation.id).where(Organisation.chongqing_local.is_(True))))
+
+    def _memoised(self, key, compute):
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def _chunks(self, ids: list[int]):
+        for start in range(0, len(ids), CHUNK):
+            yield ids[start:start + CHUNK]
+
+    # --- commits ---------------------------------------------------------------------------------------------------
+
+    def commits(self, window: int | str | None) -> dict[int, CommitFacts]:
+        """scope -> its counted commits in the window (bots and merges out; a community's mirrored sha once)."""
+        return self._memoised(("commits", window), lambda: self._commits(window))
+
+    def _commit_rows(self, window):
+        first, start, end = window_bounds(self.as_of, window)
+        if self.kind == "community":
+            d = ActivityDay
+            stmt = (select(d.community_id, d.person_id, d.organisation_id, func.sum(d.commits))
+                    .where(d.day <= self.as_of).group_by(d.community_id, d.person_id, d.organisation_id))
+            if first is not None:
+                stmt = stmt.where(d.day >= first)
+            if len(self.members) < 200:
+                stmt = stmt.where(d.community_id.in_(sorted(self.members)))
+            return self.session.execute(stmt).all()
+        rows = []
+        for chunk in self._chunks(self.repositories):
+            a = commit_attribution(self.dialect).where(
+                Commit.repository_id.in_(chunk), Commit.author_time < end, Commit.is_merge.is_(False)).subquery()
+            stmt = (select(a.c.repository_id, a.c.person_id, func.coalesce(a.c.organisation_id, 0), func.count())
+                    .where(a.c.is_bot.is_(False), a.c.person_id.is_not(None))
+                    .group_by(a.c.repository_id, a.c.person_id, func.coalesce(a.c.organisation_id, 0)))
+            if start is not None:
+                stmt = stmt.where(a.c.author_time >= start)
+            rows += self.session.execute(stmt).all()
+        return rows
+
+    def _commits(self, window) -> dict[int, CommitFacts]:
+        out = {scope: CommitFacts() for scope in self.members}
+        chongqing = self.chongqing
+        for scope, person, org, n in self._commit_rows(window):
+            f = out.get(scope)
+            if f is None:
+                continue
+            n = int(n)
+            f.commits += n
+            f.people.add(person)
+            f.by_org[org] += n
+            if org in chongqing:
+                f.chongqing_people.add(person)
+                f.chongqing_commits += n
+        return out
+
+    def last_commit(self) -> dict[int, dt.datetime]:
+        """scope -> the latest counted author time before the end of as-of."""
+        return self._memoised("last_commit", self._last_commit)
+
+    def _last_commit(self) -> dict[int, dt.datetime]:
+        from tracker.models import ActivityPerson, UTCDateTime
+
+        end = self.end
+        out: dict[int, dt.datetime] = {}
+        if self.kind == "community":
+            ap = ActivityPerson  # all-time latest per community: right wherever nothing is later than as-of
+            later = []
+            for scope, last in self.session.execute(select(ap.scope_id, func.max(ap.last_at))
+                                                    .where(ap.kind == "c").group_by(ap.scope_id)):
+                last = _aware(last)
+                if scope in self.members:
+                    (later.append(scope) if last >= end else out.__setitem__(scope, last))
+            d = ActivityDay
+            for chunk in self._chunks(sorted(later)):
+                for scope, last in self.session.execute(
+                        select(d.community_id, func.max(d.last_at)).where(d.community_id.in_(chunk),
+                                                                          d.day <= self.as_of)
+                        .group_by(d.community_id)):
+                    out[scope] = _aware(last)
+            return out
+        for chunk in self._chunks(self.repositories):
+            a = commit_attribution(self.dialect).where(
+                Commit.repository_id.in_(chunk), Commit.author_time < end, Commit.is_merge.is_(False)).subquery()
+            for rid, last in self.session.execute(select(a.c.repository_id, func.max(a.c.author_time))
+                                                  .where(a.c.is_bot.is_(False)).group_by(a.c.repository_id)):
+                for scope in self.scope_of_repository.get(rid, ()):
+                    out[scope] = _aware(last)
+        return out
+
+    # --- work items ------------------------------------------------------------------------------------------------
+
+    def _per_repository(self, key, stmt_for_chunk) -> dict[int, list]:
+        def run():
+            rows: dict[int, list] = defaultdict(list)
+            for chunk in self._chunks(self.repositories):
+                for row in self.session.execute(stmt_for_chunk(chunk)):
+                    rows[row[0]].append(row[1:])
+            return rows
+        return self._memoised(key, run)
+
+    def _by_scope(self, per_repo: dict[int, list]) -> dict[int, list]:
+        out: dict[int, list] = {scope: [] for scope in self.members}
+        for rid, rows in per_repo.items():
+            for scope in self.scope_of_repository.get(rid, ()):
+                out[scope].extend(rows)
+        return out
+
+    def issue_counts(self, window) -> dict[int, tuple[int, int, int, int]]:
+        """scope -> (closed in window, updated in window, comments on the updated ones, updated ones with a count)."""
+        _, start, end = window_bounds(self.as_of, window)
+        i = Issue
+
+        def stmt(chunk):
+            closed = and_(i.closed_at < end, *([i.closed_at >= start] if start else []))
+            updated = and_(i.updated_at < end, *([i.updated_at >= start] if start else []))
+            known = and_(updated, i.comments.is_not(None))
+            return (select(i.repository_id, func.sum(case((closed, 1), else_=0)), func.sum(case((updated, 1), else_=0)),
+                           func.sum(case((known, i.comments), else_=0)), func.sum(case((known, 1), else_=0)))
+                    .where(i.repository_id.in_(chunk), or_(closed, updated))
+                    .group_by(i.repository_id))
+
+        per_repo = self._per_repository(("issue_counts", window), stmt)
+        return {scope: tuple(sum(int(r[k] or 0) for r in rows) for k in range(4))
+                for scope, rows in self._by_scope(per_repo).items()}
+
+    def issues_opened(self, window) -> dict[int, list[tuple[dt.datetime, dt.datetime | None]]]:
+        """scope -> (opened, first response) of each issue opened in the window."""
+        _, start, end = window_bounds(self.as_of, window)
+        i = Issue
+
+        def stmt(chunk):
+            s = select(i.repository_id, i.created_at, i.first_response_at).where(i.repository_id.in_(chunk),
+                                                                                 i.created_at < end)
+            return s.where(i.created_at >= start) if start else s
+
+        return self._by_scope(self._per_repository(("issues_opened", window), stmt))
+
+    def pulls_merged(self, window) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+        """scope -> (opened, merged) of each pull request merged in the window."""
+        _, start, end = window_bounds(self.as_of, window)
+        p = PullRequest
+
+        def stmt(chunk):
+            s = select(p.repository_id, p.created_at, p.merged_at).where(
+                p.repository_id.in_(chunk), p.merged_at < end, p.created_at.is_not(None))
+            return s.where(p.merged_at >= start) if start else s
+
+        return self._by_scope(self._per_repository(("pulls_merged", window), stmt))
+
+    def pulls_closed(self, window) -> dict[int, int]:
+        """scope -> pull requests merged or closed in the window (each once)."""
+        _, start, end = window_bounds(self.as_of, window)
+        p = PullRequest
+        done = func.coalesce(p.merged_at, p.closed_at)
+
+        def stmt(chunk):
+            s = select(p.repository_id, func.count()).where(p.repository_id.in_(chunk), done < end)
+            return (s.where(done >= start) if start else s).group_by(p.repository_id)
+
+        return {scope: sum(int(r[0]) for r in rows)
+                for scope, rows in self._by_scope(self._per_repository(("pulls_closed", window), stmt)).items()}
+
+    def releases(self, window) -> dict[int, set[str]]:
+        """scope -> the tags released in the window (a tag in several repositories of a community once: mirrors)."""
+        _, start, end = window_bounds(self.as_of, window)
+        r = Release
+
+        def stmt(chunk):
+            s = select(r.repository_id, r.tag).where(r.repository_id.in_(chunk), r.published_at < end)
+            return s.where(r.published_at >= start) if start else s
+
+        return {scope: {row[0] for row in rows}
+                for scope, rows in self._by_scope(self._per_repository(("releases", window), stmt)).items()}
+
+    # --- snapshots -------------------------------------------------------------------------------------------------
+
+    def snapshots(self) -> dict[int, tuple[int | None, int | None, dt.datetime | None]]:
+        """repository -> (stars, forks, created_at) of its latest snapshot taken on or before as-of."""
+        def run():
+            s = RepositorySnapshot
+            out = {}
+            for chunk in self._chunks(self.repositories):
+                latest = (select(s.repository_id, func.max(s.taken_on).label("taken_on"))
+                          .where(s.repository_id.in_(chunk), s.taken_on <= self.as_of)
+                          .group_by(s.repository_id).subquery())
+                for rid, stars, forks, created in self.session.execute(
+                        select(s.repository_id, s.stars, s.forks, s.created_at)
+                        .join(latest, and_(latest.c.repository_id == s.repository_id,
+                                           latest.c.taken_on == s.taken_on))):
+                    out[rid] = (stars, forks, created)
+            return out
+        return self._memoised("snapshots", run)
+
+
+def _aware(value) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
