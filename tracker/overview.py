@@ -4,15 +4,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.access import Actor
 from tracker.models import (
+    ActivityMonth,
+    ActivityPerson,
     Award,
     Certificate,
     CollectionRun,
-    Commit,
     Community,
     Enterprise,
     Issue,
@@ -22,16 +23,18 @@ from tracker.models import (
     Repository,
     RepositorySnapshot,
 )
-from tracker.people.attribution import commit_attribution
-from tracker.sqlutil import month_of
+from tracker.formatting import beijing_today, to_beijing
+from tracker.metrics import activity
 from tracker.vocab import COUNTING_AWARD_STATUSES
 
 COUNTED_AWARD_STATUSES = COUNTING_AWARD_STATUSES
 
 
 def overview(session: Session, actor: Actor, months: int = 24) -> dict[str, Any]:
-    """Counts for the overview page. Commits are counted once per sha (mirrors), contributors once per person."""
-    dialect = session.get_bind().dialect.name
+    """Counts for the overview page, read from the activity aggregates (tracker.metrics.activity), never the commits:
+    commits are those metrics count (bots and merge commits left out, a sha on several mirrors once), contributors
+    are people as resolved. Brings the aggregates up to date first, in the caller's transaction."""
+    activity.ensure_current(session)
     out: dict[str, Any] = {}
     out["communities"] = session.scalar(select(func.count()).select_from(Community)) or 0
     out["communities_by_focus"] = dict(session.execute(
@@ -41,24 +44,28 @@ def overview(session: Session, actor: Actor, months: int = 24) -> dict[str, Any]
         select(Repository.platform, func.count()).group_by(Repository.platform).order_by(Repository.platform)).all())
     out["repositories_by_state"] = dict(session.execute(
         select(Repository.state, func.count()).group_by(Repository.state)).all())
-    out["commits"] = session.scalar(select(func.count(distinct(Commit.sha)))) or 0
-    who = commit_attribution(dialect).subquery()  # resolved people (tracker.people), bots excluded
-    out["contributors"] = session.scalar(
-        select(func.count(distinct(who.c.person_id))).where(who.c.is_bot.is_(False))) or 0
+    everyone = select(func.coalesce(func.sum(ActivityPerson.commits), 0), func.count(),
+                      func.max(ActivityPerson.last_at)).where(ActivityPerson.kind == "a", ActivityPerson.scope_id == 0)
+    commits, contributors, latest = session.execute(everyone).one()
+    out["commits"], out["contributors"] = int(commits), int(contributors)
     out["releases"] = session.scalar(select(func.count()).select_from(Release)) or 0
     out["issues"] = session.scalar(select(func.count()).select_from(Issue)) or 0
     out["pull_requests"] = session.scalar(select(func.count()).select_from(PullRequest)) or 0
     out.update(_ledger(session, actor))
-    out["freshness"] = _freshness(session)
-    month = month_of(Commit.author_time, dialect)
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=31 * (months + 1))
+    out["freshness"] = _freshness(session, latest)
     latest = out["freshness"]["latest_commit"]
-    if latest is not None:
-        since = latest - dt.timedelta(days=31 * months)
-    out["commits_by_month"] = dict(session.execute(
-        select(month, func.count(distinct(Commit.sha))).where(Commit.author_time >= since)
-        .group_by(month).order_by(month)).all())
+    last_month = to_beijing(latest).date().replace(day=1) if latest else beijing_today().replace(day=1)
+    first_month = _months_before(last_month, months - 1)
+    out["commits_by_month"] = {f"{m:%Y-%m}": int(n) for m, n in session.execute(
+        select(ActivityMonth.month, func.sum(ActivityMonth.commits)).where(ActivityMonth.month >= first_month)
+        .group_by(ActivityMonth.month).order_by(ActivityMonth.month)).all()}
     return out
+
+
+def _months_before(month: dt.date, n: int) -> dt.date:
+    """The first day of the month n months before ``month`` (a first of the month)."""
+    index = month.year * 12 + month.month - 1 - n
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _ledger(session: Session, actor: Actor) -> dict[str, Any]:
@@ -83,13 +90,13 @@ def _ledger(session: Session, actor: Actor) -> dict[str, Any]:
     }
 
 
-def _freshness(session: Session) -> dict[str, Any]:
+def _freshness(session: Session, latest_commit) -> dict[str, Any]:
     last_run = session.execute(select(CollectionRun.finished_at, CollectionRun.status)
                                .where(CollectionRun.finished_at.is_not(None))
                                .order_by(CollectionRun.finished_at.desc()).limit(1)).first()
     return {
         "last_run_finished_at": last_run[0] if last_run else None,
         "last_run_status": last_run[1] if last_run else None,
-        "latest_commit": session.scalar(select(func.max(Commit.author_time))),
+        "latest_commit": latest_commit,
         "latest_snapshot": session.scalar(select(func.max(RepositorySnapshot.taken_on))),
     }

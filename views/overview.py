@@ -31,7 +31,7 @@ st.subheader("开源社区")
 cols = st.columns(4)
 cols[0].metric("社区", f"{data['communities']:,}")
 cols[1].metric("仓库", f"{data['repositories']:,}")
-cols[2].metric("提交（镜像去重）", f"{data['commits']:,}")
+cols[2].metric("提交（镜像去重，不含机器人与合并）", f"{data['commits']:,}")
 cols[3].metric("贡献者（不含机器人）", f"{data['contributors']:,}")
 cols = st.columns(4)
 cols[0].metric("版本发布", f"{data['releases']:,}")
@@ -49,7 +49,7 @@ with left:
         st.altair_chart(alt.Chart(platforms).mark_bar().encode(
             x=alt.X("仓库数:Q"), y=alt.Y("平台:N", sort="-x"), tooltip=["平台", "仓库数"]), width="stretch")
 with right:
-    st.markdown("**每月提交数（镜像去重）**")
+    st.markdown("**每月提交数（镜像去重，北京时间月份）**")
     monthly = pd.DataFrame([{"月份": k, "提交数": v} for k, v in data["commits_by_month"].items()])
     if not monthly.empty:
         st.altair_chart(alt.Chart(monthly).mark_line(point=True).encode(

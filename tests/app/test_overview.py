@@ -29,6 +29,12 @@ def run_app(monkeypatch, url: str, actor: Actor | None) -> AppTest:
     return at
 
 
+# commits as every figure counts them: not merges, authors (their resolved person) not bots
+COUNTED = ("FROM commits c JOIN commit_identities i ON i.id = c.author_identity_id "
+           "LEFT JOIN people p ON p.id = i.person_id "
+           "WHERE NOT c.is_merge AND NOT COALESCE(p.is_bot, i.is_bot, c.is_bot)")
+
+
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -40,9 +46,8 @@ def test_overview_shows_the_sample_counts(monkeypatch, sample_db_url):
     expected = {
         "社区": sql(url, "SELECT COUNT(*) FROM communities"),
         "仓库": sql(url, "SELECT COUNT(*) FROM repositories"),
-        "提交（镜像去重）": sql(url, "SELECT COUNT(DISTINCT sha) FROM commits"),
-        "贡献者（不含机器人）": sql(url, "SELECT COUNT(DISTINCT COALESCE(CAST(a.person_id AS TEXT), lower(c.author_email))) "
-                                  "FROM commits c LEFT JOIN accounts a ON a.id = c.author_account_id WHERE NOT c.is_bot"),
+        "提交（镜像去重，不含机器人与合并）": sql(url, "SELECT COUNT(DISTINCT c.sha) " + COUNTED),
+        "贡献者（不含机器人）": sql(url, "SELECT COUNT(DISTINCT COALESCE(i.person_id, -i.id)) " + COUNTED),
         "企业": sql(url, "SELECT COUNT(*) FROM enterprises"),
         "证书": sql(url, "SELECT COUNT(*) FROM certificates"),
         "产品": sql(url, "SELECT COUNT(*) FROM products"),
@@ -51,7 +56,7 @@ def test_overview_shows_the_sample_counts(monkeypatch, sample_db_url):
     for label, value in expected.items():
         assert shown[label] == f"{value:,}", label
     # mirrors are counted once: fewer distinct shas than commit rows
-    assert expected["提交（镜像去重）"] < sql(url, "SELECT COUNT(*) FROM commits")
+    assert expected["提交（镜像去重，不含机器人与合并）"] < sql(url, "SELECT COUNT(*) FROM commits")
     awarded = sql(url, "SELECT SUM(amount) FROM awards WHERE status IN ('computed', 'approved', 'paid')")
     assert awarded > 0 and awarded % 10_000 == 0
     assert shown["奖励金额（已核算+已批准+已拨付）"] == f"{awarded // 10_000:,}万元"

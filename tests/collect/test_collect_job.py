@@ -6,6 +6,8 @@ import json
 import pytest
 from sqlalchemy import func, select, text
 
+from collector import registry
+
 from tests.collect.conftest import REPOS, TOKEN, canonical_data, run_mtx, write_config
 from tracker import db as dbm
 from tracker.models import CollectionResult, CollectionRun, Commit, Issue, PullRequest, Release
@@ -117,7 +119,14 @@ def test_status_json_on_the_sample_matches_the_stored_rows(sample_db_url, tmp_pa
             repo_id = s.scalar(text("SELECT id FROM repositories WHERE platform = :p AND path = :path"),
                                {"p": row["platform"], "path": row["path"]})
             assert row["commits"] == s.scalar(text(f"SELECT COUNT(*) FROM commits WHERE repository_id = {repo_id}"))
-            assert row["issues"] == s.scalar(text(f"SELECT COUNT(*) FROM issues WHERE repository_id = {repo_id}"))
+            issues = s.scalar(text(f"SELECT COUNT(*) FROM issues WHERE repository_id = {repo_id}"))
+            served = "issues" in registry.get(row["platform"]).streams
+            assert row["issues"] == (issues if served else None)  # a plain git host has no issues: "—", not 0
+            people = s.scalar(text(
+                "SELECT COUNT(DISTINCT COALESCE(i.person_id, -i.id)) FROM commits c "
+                "JOIN commit_identities i ON i.id = c.author_identity_id LEFT JOIN people p ON p.id = i.person_id "
+                f"WHERE c.repository_id = {repo_id} AND NOT c.is_merge AND NOT COALESCE(p.is_bot, i.is_bot)"))
+            assert row["contributors"] == people
             assert row["last_run"]["status"] == "ok" and row["last_run"]["finished_at"].startswith("2026-10-31")
     unknown = run_mtx(sample_db_url, tmp_path, "status", "--community", "no-such-community")
     assert unknown.returncode == 1 and "no-such-community" in unknown.stderr

@@ -1,19 +1,14 @@
 """`mtx status`: one entry per repository with what is stored and how its last collection went."""
 from __future__ import annotations
 
-from sqlalchemy import String, cast, distinct, func, literal, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from collector import registry
 from tracker.access import Actor
-from tracker.people.attribution import commit_attribution
-from tracker.models import (CollectionResult, CollectionRun, Commit, Community, CommunityRepository, Issue,
+from tracker.metrics import activity
+from tracker.models import (ActivityPerson, CollectionResult, CollectionRun, Commit, Community, CommunityRepository, Issue,
                             PullRequest, Release, Repository)
-
-
-def _author_key():
-    return func.coalesce(literal("a") + cast(Commit.author_account_id, String),
-                         literal("e") + func.lower(Commit.author_email))
 
 
 def _counts(session: Session, stmt) -> dict[int, int]:
@@ -32,12 +27,13 @@ def repository_status(session: Session, actor: Actor, community: str | None = No
     ids = [r.id for r in repos]
     if not ids:
         return []
-    author = _author_key()
+    activity.ensure_current(session)
     commits = _counts(session, select(Commit.repository_id, func.count()).where(Commit.repository_id.in_(ids))
                       .group_by(Commit.repository_id))
-    contributors = _counts(session, select(Commit.repository_id, func.count(distinct(author)))
-                           .where(Commit.repository_id.in_(ids), Commit.is_bot.is_(False))
-                           .group_by(Commit.repository_id))
+    # people as resolved (bots and merge commits left out), from the aggregates
+    contributors = _counts(session, select(ActivityPerson.scope_id, func.count())
+                           .where(ActivityPerson.kind == "r", ActivityPerson.scope_id.in_(ids))
+                           .group_by(ActivityPerson.scope_id))
     releases = _counts(session, select(Release.repository_id, func.count()).where(Release.repository_id.in_(ids))
                        .group_by(Release.repository_id))
     issues = _counts(session, select(Issue.repository_id, func.count()).where(Issue.repository_id.in_(ids))
@@ -75,7 +71,9 @@ def repository_status(session: Session, actor: Actor, community: str | None = No
 
 
 def community_status(session: Session, actor: Actor, community: str | None = None) -> list[dict]:
-    """Per community: repositories and activity, a commit present on several mirrors counted once (by sha)."""
+    """Per community: repositories and activity. Commits and contributors come from the activity aggregates
+    (tracker.metrics.activity: bots and merges left out, a sha on several mirrors once, people as resolved)."""
+    activity.ensure_current(session)
     stmt = select(Community).order_by(Community.slug)
     if community:
         stmt = stmt.where(Community.slug == community)
@@ -84,21 +82,18 @@ def community_status(session: Session, actor: Actor, community: str | None = Non
         raise LookupError(f"没有社区 {community} / no community with slug {community!r}")
     link = CommunityRepository
 
-    def per_community(column, model, *where):
+    def per_community(column, model):
         return _counts(session, select(link.community_id, column).join(model, model.repository_id == link.repository_id)
-                       .where(*where).group_by(link.community_id))
+                       .group_by(link.community_id))
 
     repositories = _counts(session, select(link.community_id, func.count()).group_by(link.community_id))
-    commits = per_community(func.count(distinct(Commit.sha)), Commit)
-    # resolved people (tracker.people: one person behind many addresses and accounts, on every mirror), bots excluded
-    who = commit_attribution(session.get_bind().dialect.name).subquery()
-    contributors = _counts(session, select(link.community_id, func.count(distinct(who.c.person_id)))
-                           .join(who, who.c.repository_id == link.repository_id)
-                           .where(who.c.is_bot.is_(False)).group_by(link.community_id))
+    people = {cid: (int(n), int(c)) for cid, n, c in session.execute(
+        select(ActivityPerson.scope_id, func.count(), func.sum(ActivityPerson.commits))
+        .where(ActivityPerson.kind == "c").group_by(ActivityPerson.scope_id))}
     releases = per_community(func.count(distinct(Release.tag)), Release)
     issues = per_community(func.count(), Issue)
     pulls = per_community(func.count(), PullRequest)
     return [{"slug": c.slug, "name": c.name_zh, "focus": c.focus, "repositories": repositories.get(c.id, 0),
-             "commits": commits.get(c.id, 0), "contributors": contributors.get(c.id, 0),
+             "commits": people.get(c.id, (0, 0))[1], "contributors": people.get(c.id, (0, 0))[0],
              "releases": releases.get(c.id, 0), "issues": issues.get(c.id, 0), "pulls": pulls.get(c.id, 0)}
             for c in rows]

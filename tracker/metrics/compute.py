@@ -2,7 +2,7 @@
 
 Missing is never zero. For each signal, a scope's repositories whose platform serves the streams behind it are
 counted; the others are left out and listed. The value is a number when every counted repository had those streams
-collected to their end after as-of ended, or within ``collection.stale_after_days`` of now when as-of is that recent
+collected to their end after as-of ended, or within ``collection.stale_after_days`` of now when as-of is today
 (a repository that is gone counts with what was collected); otherwise it is null with a reason (tracker.vocab
 METRIC_REASONS): not collected, not provided (no counted repository), no source, or no activity (a median or share
 over nothing). Zero means "collected, and there was none".
@@ -149,57 +149,96 @@ def compute_metrics(session: Session, actor: Actor, *, as_of: dt.date | None = N
     known = registered()
     snapshot_days = set(facts.snapshots()) if any("repo" in known[n].streams for n in windows) else set()
     values: dict[str, dict] = {}
+    by_streams: dict[tuple, Facts] = {}  # a signal is computed over the repositories whose platform serves its streams
     for name, window in windows.items():
         sig = known[name]
-        values[name] = sig.compute(facts, window) if sig.compute else {}
+        if sig.streams not in by_streams:
+            counted = {sid: [r for r in rids if _serves(repos[r].platform, sig.streams)] for sid, rids in members.items()}
+            by_streams[sig.streams] = facts if counted == members else Facts(session, as_of, by, counted)
+        values[name] = sig.compute(by_streams[sig.streams], window) if sig.compute else {}
+    standing = _Standing(repos, fresh, snapshot_days)
     out = []
     for sid, slug, label, focus, platform, path in scopes:
-        signals = {}
-        for name, window in windows.items():
-            signals[name] = _value(known[name], window, values[name].get(sid), members.get(sid, []), repos, fresh,
-                                   snapshot_days)
+        repo_ids = members.get(sid, [])
+        signals = {name: _value(known[name], window, values[name].get(sid), standing.of(known[name].streams, repo_ids))
+                   for name, window in windows.items()}
         out.append(ScopeMetrics(sid, slug, label, focus, platform, path, signals))
     return MetricsReport(as_of, by, out, windows, note)
 
 
-def _value(sig: SignalDef, window, value, repo_ids: list[int], repos: dict, fresh: dict, snapshot_days: set) -> MetricValue:
+def _serves(platform: str, streams: tuple[str, ...]) -> bool:
+    declared = platforms.find(platform)
+    return declared is not None and all(s in declared.streams for s in streams)
+
+
+class _Standing:
+    """Each repository's standing for a set of streams: left out (its platform does not serve them), not collected,
+    or counted; worked out once per set of streams."""
+
+    def __init__(self, repos: dict, fresh: dict, snapshot_days: set) -> None:
+        self.repos, self.fresh, self.snapshot_days = repos, fresh, snapshot_days
+        self._served = {}
+        self._memo: dict[tuple, dict[int, tuple[str, str]]] = {}
+
+    def _state(self, streams: tuple[str, ...], rid: int) -> tuple[str, str]:
+        repo = self.repos[rid]
+        served = self._served.get(repo.platform)
+        if served is None:
+            declared = platforms.find(repo.platform)
+            served = self._served[repo.platform] = frozenset(declared.streams) if declared else frozenset()
+        name = f"{repo.platform}:{repo.path}"
+        if any(s not in served for s in streams):
+            return "left_out", name
+        if repo.state == "gone":
+            return "counted", name  # nothing more will come: what was collected stands
+        if not all(self.fresh.get((rid, s), False) for s in streams) or \
+                ("repo" in streams and rid not in self.snapshot_days):
+            return "stale", name
+        return "counted", name
+
+    def of(self, streams: tuple[str, ...], repo_ids: list[int]) -> tuple[int, list[str], list[str]]:
+        """(repositories counted, names left out, names not collected)."""
+        states = self._memo.setdefault(streams, {})
+        counted, left_out, stale = 0, [], []
+        for rid in repo_ids:
+            state = states.get(rid)
+            if state is None:
+                state = states[rid] = self._state(streams, rid)
+            if state[0] == "left_out":
+                left_out.append(state[1])
+            else:
+                counted += 1
+                if state[0] == "stale":
+                    stale.append(state[1])
+        return counted, left_out, stale
+
+
+def _value(sig: SignalDef, window, value, standing: tuple[int, list[str], list[str]]) -> MetricValue:
     if sig.unavailable:
         return MetricValue(None, sig.unavailable, 0, window)
-    counted, left_out, stale = [], [], []
-    for rid in repo_ids:
-        repo = repos[rid]
-        declared = platforms.find(repo.platform)
-        name = f"{repo.platform}:{repo.path}"
-        if declared is None or any(s not in declared.streams for s in sig.streams):
-            left_out.append(name)
-            continue
-        counted.append(rid)
-        if repo.state == "gone":
-            continue  # nothing more will come: what was collected stands
-        if not all(fresh.get((rid, s), False) for s in sig.streams) or \
-                ("repo" in sig.streams and rid not in snapshot_days):
-            stale.append(name)
+    counted, left_out, stale = standing
     if not counted:
         return MetricValue(None, "not provided", 0, window, left_out)
     if stale:
-        return MetricValue(None, "not collected", len(counted), window, left_out, stale)
+        return MetricValue(None, "not collected", counted, window, left_out, stale)
     if value is None:
-        return MetricValue(None, "no activity", len(counted), window, left_out)
-    return MetricValue(value, None, len(counted), window, left_out)
+        return MetricValue(None, "no activity", counted, window, left_out)
+    return MetricValue(value, None, counted, window, left_out)
 
 
 def _freshness(session: Session, repo_ids: list[int], as_of: dt.date, now: dt.datetime,
                stale_after_days: int) -> dict[tuple[int, str], bool]:
-    """(repository, stream) -> collected to its end after as-of ended (or recently enough, for a recent as-of)."""
+    """(repository, stream) -> collected to its end after as-of ended, or, when as-of is today, within the last
+    ``stale_after_days``."""
     end = beijing_day_end(as_of)
-    recent = now - dt.timedelta(days=stale_after_days)
+    recent = now - dt.timedelta(days=stale_after_days) if as_of == beijing_today(now) else None
     out = {}
     for start in range(0, len(repo_ids), 500):
         chunk = repo_ids[start:start + 500]
         for rid, stream, success in session.execute(
                 select(CollectionStream.repository_id, CollectionStream.stream, CollectionStream.last_success_at)
                 .where(CollectionStream.repository_id.in_(chunk))):
-            out[(rid, stream)] = success is not None and (success >= end or (end >= recent and success >= recent))
+            out[(rid, stream)] = success is not None and (success >= end or (recent is not None and success >= recent))
     return out
 
 

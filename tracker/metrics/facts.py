@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.formatting import beijing_day_end
@@ -105,9 +105,10 @@ class Facts:
         for chunk in self._chunks(self.repositories):
             a = commit_attribution(self.dialect).where(
                 Commit.repository_id.in_(chunk), Commit.author_time < end, Commit.is_merge.is_(False)).subquery()
-            stmt = (select(a.c.repository_id, a.c.person_id, func.coalesce(a.c.organisation_id, 0), func.count())
+            org = func.coalesce(a.c.organisation_id, literal_column("0"))  # one expression: PostgreSQL groups by it
+            stmt = (select(a.c.repository_id, a.c.person_id, org, func.count())
                     .where(a.c.is_bot.is_(False), a.c.person_id.is_not(None))
-                    .group_by(a.c.repository_id, a.c.person_id, func.coalesce(a.c.organisation_id, 0)))
+                    .group_by(a.c.repository_id, a.c.person_id, org))
             if start is not None:
                 stmt = stmt.where(a.c.author_time >= start)
             rows += self.session.execute(stmt).all()

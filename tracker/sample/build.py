@@ -496,8 +496,10 @@ class _World:
             for c in commits:
                 self.w.add(Commit, {k: v for k, v in c.items() if not k.startswith("_")})
             self._releases(rng, repo)
-            open_issues = self._work_items(rng, repo, community, len(commits))
-            self._snapshots(rng, repo, community, open_issues)
+            served = registry.get(repo.platform).streams  # a plain git host has no issues, pulls or stars
+            open_issues = self._work_items(rng, repo, community, len(commits)) if "issues" in served else 0
+            if "repo" in served:
+                self._snapshots(rng, repo, community, open_issues)
             self._contributors(repo, commits)
             self.progress("activity", position, len(self.repos))
 
