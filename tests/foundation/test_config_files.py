@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from tracker import db as dbm
 from tracker.cli import main
 from tracker.models import AuditEntry, Community, Repository
+from tracker.scoring.identity import model_hash
+from tracker.scoring.loading import load_model
 
 MTX = str(Path(sys.executable).parent / "mtx")
 SECRET = "ghp_S3cretTokenValue0123456789abcdefABCD"
@@ -133,9 +135,9 @@ def test_a_preset_model_is_found_from_any_directory(tmp_path):
     (tmp_path / "signals.csv").write_text(SIGNALS, encoding="utf-8")
     done = score(tmp_path, "--model", "criticality-legacy", "signals.csv", "--json")  # no config/ here at all
     assert done.returncode == 0, done.stderr
-    rows = json.loads(done.stdout)
-    assert [r["name"] for r in rows] == ["acme/beta", "acme/alpha"]
-    assert {r["model"] for r in rows} == {"criticality-legacy"}
+    data = json.loads(done.stdout)
+    assert [r["name"] for r in data["results"]] == ["acme/beta", "acme/alpha"]
+    assert data["model"]["name"] == "criticality-legacy"
 
 
 def test_config_models_add_a_model_and_override_a_preset(tmp_path):
@@ -151,13 +153,14 @@ def test_config_models_add_a_model_and_override_a_preset(tmp_path):
     (models / "our-own.yaml").write_text(yaml.safe_dump(own, allow_unicode=True), encoding="utf-8")
 
     stock = json.loads(score(tmp_path / "config", "--model", "criticality-legacy", "../signals.csv",
-                             "--json").stdout)  # run from config/: no config/models below it, so the preset
+                             "--json").stdout)["results"]  # run from config/: no config/models below it, the preset
     overridden = score(tmp_path, "--model", "criticality-legacy", "signals.csv", "--json")
     assert overridden.returncode == 0, overridden.stderr
-    overridden = json.loads(overridden.stdout)
+    overridden_model = json.loads(overridden.stdout)["model"]
+    overridden = json.loads(overridden.stdout)["results"]
     assert [r["score"] for r in overridden] == [round(r["score"], 2) for r in stock] != [r["score"] for r in stock]
-    assert overridden[0]["model_hash"] != stock[0]["model_hash"]
+    assert overridden_model["hash"] != model_hash(load_model("criticality-legacy", tmp_path / "nowhere"))
     added = score(tmp_path, "--model", "our-own", "signals.csv", "--json")
-    assert added.returncode == 0 and {r["model"] for r in json.loads(added.stdout)} == {"our-own"}
+    assert added.returncode == 0 and json.loads(added.stdout)["model"]["name"] == "our-own"
     unknown = score(tmp_path, "--model", "nope", "signals.csv")
     assert unknown.returncode == 1 and "criticality-legacy" in unknown.stderr and "our-own" in unknown.stderr

@@ -33,15 +33,21 @@ def test_json_output_matches_published_go_scores_and_carries_model_identity(tmp_
                      "trungdq88/Awesome-Black-Friday-Cyber-Monday,0,0,274,7,17.19,0,356,344,0.19,2\n")
     code, out, err = run(capsys, "criticality-pike", csv_path, as_json=True)
     assert (code, err) == (0, "")
-    rows = json.loads(out)
+    data = json.loads(out)  # the shape of `mtx score --json`: the model's identity once, then the results
+    assert data["model"] == {"name": "criticality-pike", "hash": model_hash(load_preset("criticality-pike"))}
+    assert data["part"] == "all" and data["pending"] == []
+    rows = data["results"]
     assert [(r["name"], r["score"], r["rank"]) for r in rows] == [
         ("trungdq88/Awesome-Black-Friday-Cyber-Monday", 0.43088, 1), ("Alan32Liu/github-scarecrow", 0.20436, 2)]
     first = rows[0]
-    assert set(first) >= {"name", "score", "coverage", "contributions", "model", "model_hash"}
-    assert first["model"] == "criticality-pike"
-    assert first["model_hash"] == model_hash(load_preset("criticality-pike"))
-    assert first["coverage"] == 1.0
-    assert sum(first["contributions"].values()) == pytest.approx(0.43088, abs=5e-5)
+    assert set(first) == {"name", "rank", "score", "coverage", "status", "reason", "signals"}
+    assert first["coverage"] == 1.0 and first["status"] == "ranked"
+    assert sum(s["points"] for s in first["signals"].values()) == pytest.approx(0.43088, abs=5e-5)
+    assert first["signals"]["contributor_count"]["value"] == 274  # as its row says
+    # two rows, so the other one is the only peer: 0 months old against 14 (bigger is better): the peer is not worse;
+    # updated 0 months ago against 9 (smaller is better): the peer is worse
+    assert first["signals"]["created_since"]["percentile"] == 0.0
+    assert first["signals"]["updated_since"]["percentile"] == 1.0
 
 
 def test_text_output_is_a_ranked_table_with_unavailable_rows_last(tmp_path, capsys):
@@ -72,8 +78,10 @@ def test_empty_cells_are_missing_and_unknown_columns_warn(tmp_path, capsys):
     code, out, err = run(capsys, "criticality-pike", csv_path, as_json=True)
     assert code == 0
     assert "column 'stars' (column L) is not a signal of model 'criticality-pike'; it is ignored" in err
-    [row] = json.loads(out)
+    [row] = json.loads(out)["results"]
     assert row["coverage"] == pytest.approx(4 / 10.5, abs=1e-4)
+    assert row["signals"]["updated_since"]["value"] is None and row["signals"]["updated_since"]["reason"] == "missing"
+    assert row["signals"]["org_count"]["value"] == 1
 
 
 def test_non_numeric_value_names_row_and_column(tmp_path, capsys):
@@ -114,11 +122,11 @@ def test_model_given_as_a_file_path(tmp_path, capsys):
                        write(tmp_path, "name,created_since,updated_since,contributor_count,org_count,commit_frequency,"
                              "recent_releases_count,closed_issues_count,updated_issues_count,comment_frequency,"
                              "dependents_count\ngit/git,150,0,1905,5,46.6,63,50,71,13.5,24127526\n"), as_json=True)
-    assert code == 0 and json.loads(out)[0]["score"] == 0.94426
+    assert code == 0 and json.loads(out)["results"][0]["score"] == 0.94426
 
 
 def test_byte_order_mark_from_excel_is_accepted(tmp_path, capsys):
     path = tmp_path / "excel.csv"
     path.write_bytes("\ufeffname,org_count\nx,3\n".encode("utf-8"))
     code, out, _ = run(capsys, "criticality-pike", path, as_json=True)
-    assert code == 0 and json.loads(out)[0]["name"] == "x"
+    assert code == 0 and json.loads(out)["results"][0]["name"] == "x"

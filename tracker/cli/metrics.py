@@ -11,19 +11,13 @@ FOCUS_HELP = "automotive | smart-terminal | education | other"
 
 
 def _load(ctx: typer.Context, model: str | None):
-    """(the model or None, stale_after_days) from the configuration directory."""
-    from tracker.config import check_config
+    """(the model or None, collection.stale_after_days of communities.yaml). Only that setting is read here, so a
+    problem elsewhere in the configuration does not stop a read; `mtx config check` reports everything."""
     from tracker.scoring.loading import load_model
     from tracker.scoring.problems import ModelError
-    from tracker.yamlsource import ConfigError
 
     st = state(ctx)
-    stale = 3
-    if (st.config_dir / "communities.yaml").exists():
-        config, problems = check_config(st.config_dir)
-        if config is None:
-            raise ConfigError(problems)
-        stale = config.communities.collection.stale_after_days
+    stale = _stale_after_days(st.config_dir / "communities.yaml")
     scoring_model = None
     if model:
         try:
@@ -31,6 +25,26 @@ def _load(ctx: typer.Context, model: str | None):
         except ModelError as exc:
             fail("; ".join(str(p) for p in exc.problems))
     return scoring_model, stale
+
+
+def _stale_after_days(path) -> int:
+    from pydantic import ValidationError
+
+    from tracker.config import CollectionSettings
+    from tracker.yamlsource import load_yaml
+
+    if not path.exists():
+        return CollectionSettings().stale_after_days
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"))[0] or {}
+    except Exception as exc:
+        fail(f"{path}: 无法读取 / cannot read it ({exc}); run `mtx config check` for the details")
+    collection = data.get("collection") if isinstance(data, dict) else None
+    try:
+        return CollectionSettings.model_validate(collection or {}).stale_after_days
+    except ValidationError as exc:
+        fail(f"{path}: collection: {exc.errors()[0]['msg']}. Fix: collection.stale_after_days is a whole number of "
+             "days, 0-365 (default 3); `mtx config check` shows every problem")
 
 
 def _compute(ctx, session, *, as_of, communities, scoring_model, by, stale):

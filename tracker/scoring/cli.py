@@ -1,6 +1,7 @@
 """``mtx score-signals``: score a CSV of raw signals under a model (wired into Typer by tracker.cli).
 
-Returns an exit code instead of exiting, so the Typer command stays a one-line wrapper and the
+``--json`` prints the same shape as `mtx score --json` (tracker.scoring.live.scores_json, ``"part": "all"``: the
+table is scored whole, expert columns included). Returns an exit code instead of exiting, so the Typer command stays a one-line wrapper and the
 behaviour is tested without a subprocess: 0 scored, 1 a problem the user can fix (unknown model,
 bad model file, bad CSV), with the message on stderr.
 """
@@ -14,7 +15,7 @@ from tracker.scoring.engine import score_table
 from tracker.scoring.identity import model_hash
 from tracker.scoring.loading import load_model
 from tracker.scoring.problems import ModelError
-from tracker.scoring.render import results_to_json, results_to_text
+from tracker.scoring.render import results_to_text
 from tracker.scoring.signals_csv import SignalsCsvError, read_signals_csv
 
 
@@ -33,9 +34,14 @@ def score_signals_command(model: str, csv_path: Path, as_json: bool, config_dir:
         return 1
     for warning in table.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    results = score_table(scoring_model, table.rows)
     if as_json:
-        print(results_to_json(results, scoring_model))
-    else:
-        print(results_to_text(results, scoring_model, model_hash(scoring_model)))
+        import json
+
+        from tracker.scoring.live import Row, score_rows, scores_json
+
+        rows = [Row(name, None, values, {}) for name, values in table.rows]
+        print(json.dumps(scores_json(score_rows(scoring_model, rows, None, part_only=False)), ensure_ascii=False,
+                         indent=2))
+        return 0
+    print(results_to_text(score_table(scoring_model, table.rows), scoring_model, model_hash(scoring_model)))
     return 0

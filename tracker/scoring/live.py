@@ -67,6 +67,7 @@ class LiveScores:
     share: float
     as_of: object
     results: list[LiveResult]
+    part_only: bool = True
 
     @property
     def max_score(self) -> float:
@@ -74,7 +75,7 @@ class LiveScores:
 
     @property
     def pending(self) -> list[str]:
-        return [s.name for s in self.model.signals if is_expert(s.name)]
+        return [s.name for s in self.model.signals if is_expert(s.name)] if self.part_only else []
 
 
 def percentile(value: float, peers: list[float], smaller_is_better: bool) -> float | None:
@@ -86,47 +87,56 @@ def percentile(value: float, peers: list[float], smaller_is_better: bool) -> flo
     return (worse + 0.5 * ties) / len(peers)
 
 
+@dataclass(frozen=True)
+class Row:
+    """One thing to score: its name, its peer group (focus field) and its raw values with the reason for a gap."""
+
+    name: str
+    focus: str | None
+    values: dict[str, float | None]
+    reasons: dict[str, str | None]
+
+
 def score_report(model: ScoringModel, report: MetricsReport, only: set[str] | None = None) -> LiveScores:
-    """Score every community of ``report`` (peers are all of them); ``only`` limits what is returned and ranked."""
-    part, share = quantitative_part(model)
+    """Score every community of ``report`` on the quantitative part (peers are all of them); ``only`` limits what is
+    returned and ranked."""
+    rows = [Row(s.key, s.focus, {n: v.value for n, v in s.signals.items()},
+                {n: v.reason for n, v in s.signals.items()}) for s in report.scopes]
+    return score_rows(model, rows, report.as_of, only=only, part_only=True)
+
+
+def score_rows(model: ScoringModel, rows: list[Row], as_of=None, *, only: set[str] | None = None,
+               part_only: bool = True) -> LiveScores:
+    """Score rows under the model (its quantitative part when ``part_only``), with percentiles and gaps among the
+    rows of the same focus field."""
+    part, share = quantitative_part(model) if part_only else (model, 1.0)
     digest = model_hash(model)
-    factor = share
     total = sum(s.weight for s in part.signals)
-    best = {s.name: s.weight * best_fraction(s) / total * part.scale * factor for s in part.signals}
-    rows = {}
-    for scope in report.scopes:
-        values = {n: v.value for n, v in scope.signals.items()}
-        result = score_signals(part, values, name=scope.key, model_hash=digest)
-        rows[scope.key] = (scope, result)
-    # percentiles and gaps among the same focus field
+    best = {s.name: s.weight * best_fraction(s) / total * part.scale * share for s in part.signals}
+    scored = {row.name: (row, score_signals(part, row.values, name=row.name, model_hash=digest)) for row in rows}
     by_focus: dict = {}
-    for key, (scope, result) in rows.items():
-        by_focus.setdefault(scope.focus, []).append(key)
+    for row in rows:
+        by_focus.setdefault(row.focus, []).append(row.name)
     out = []
-    for key, (scope, result) in rows.items():
-        peers = [k for k in by_focus[scope.focus] if k != key]
-        signals = {}
-        gaps = []
+    for name, (row, result) in scored.items():
+        peers = [scored[p] for p in by_focus[row.focus] if p != name]
+        signals, gaps = {}, []
         for s in part.signals:
-            mv = scope.signals.get(s.name)
-            value = mv.value if mv else None
-            points = result.contributions.get(s.name, 0.0) * factor
-            smaller = s.direction is Direction.smaller_is_better
-            peer_values = [rows[p][0].signals[s.name].value for p in peers
-                           if s.name in rows[p][0].signals and rows[p][0].signals[s.name].value is not None]
-            pct = percentile(value, peer_values, smaller) if value is not None else None
+            value = row.values.get(s.name)
+            points = result.contributions.get(s.name, 0.0) * share
+            with_value = [(p_row, p_result) for p_row, p_result in peers if p_row.values.get(s.name) is not None]
+            pct = None if value is None else percentile(value, [p.values[s.name] for p, _ in with_value],
+                                                        s.direction is Direction.smaller_is_better)
+            reason = row.reasons.get(s.name) if s.name in row.reasons else (None if value is not None else "missing")
             signals[s.name] = SignalScore(value, round(points, model.decimals) + 0.0,
-                                          round(best[s.name], model.decimals) + 0.0, pct,
-                                          mv.reason if mv else "not computed")
-            peer_points = [rows[p][1].contributions.get(s.name, 0.0) * factor for p in peers
-                           if rows[p][0].signals.get(s.name) is not None and rows[p][0].signals[s.name].value is not None]
-            if peer_points:
-                gap = statistics.median(peer_points) - points
+                                          round(best[s.name], model.decimals) + 0.0, pct, reason)
+            if with_value:
+                gap = statistics.median([r.contributions.get(s.name, 0.0) * share for _, r in with_value]) - points
                 if gap > 1e-9:
                     gaps.append((s.name, gap))
         gaps.sort(key=lambda g: (-g[1], g[0]))
-        score = None if result.score is None else round(result.score * factor, model.decimals)
-        out.append(LiveResult(key, scope.focus, result, score, signals, gaps[:3]))
+        score = None if result.score is None else round(result.score * share, model.decimals)
+        out.append(LiveResult(name, row.focus, result, score, signals, gaps[:3]))
     ranked_order = rank_results([r.result for r in out if only is None or r.name in only])
     by_name = {r.name: r for r in out}
     results = []
@@ -134,15 +144,16 @@ def score_report(model: ScoringModel, report: MetricsReport, only: set[str] | No
         live = by_name[ranked.name]
         live.result = ranked
         results.append(live)
-    return LiveScores(model, digest, part, share, report.as_of, results)
+    return LiveScores(model, digest, part, share, as_of, results, part_only)
 
 
 def scores_json(scores: LiveScores) -> dict:
-    """``{"model": {"name", "hash"}, "as_of", "part", "max_score", "pending", "results": [...]}``."""
+    """``{"model": {"name", "hash"}, "as_of", "part", "max_score", "pending", "results": [...]}``; ``part`` is
+    "quantitative" for live scores and "all" for a table scored whole (`mtx score-signals`)."""
     return {
         "model": {"name": scores.model.name, "hash": scores.model_hash},
         "as_of": scores.as_of.isoformat() if hasattr(scores.as_of, "isoformat") else scores.as_of,
-        "part": "quantitative",
+        "part": "quantitative" if scores.part_only else "all",
         "max_score": scores.max_score,
         "pending": scores.pending,
         "results": [result_json(r) for r in scores.results],
@@ -243,6 +254,7 @@ def explain_text(scores: LiveScores, name: str, label: str, labels: dict[str, st
 
 def explain_json(scores: LiveScores, name: str) -> dict:
     r = next(x for x in scores.results if x.name == name)
-    return {**scores_json(LiveScores(scores.model, scores.model_hash, scores.part, scores.share, scores.as_of, [r])),
+    return {**scores_json(LiveScores(scores.model, scores.model_hash, scores.part, scores.share, scores.as_of, [r],
+                                     scores.part_only)),
             "peers": sum(1 for x in scores.results if x.focus == r.focus and x.name != name),
             "gaps": [{"signal": n, "points_below_median": round(g, 4)} for n, g in r.gaps]}

@@ -1,4 +1,4 @@
-"""Show results: a ranked plain-text table for people, JSON for programs.
+"""Show results: a ranked plain-text table for people (JSON: tracker.scoring.live.scores_json).
 
 Plain aligned columns (not a rich table) so the output is stable in tests, pipes and logs;
 Chinese names count as two columns wide so the table stays aligned.
@@ -6,29 +6,10 @@ Chinese names count as two columns wide so the table stays aligned.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 
 from tracker.scoring.engine import ScoreResult, percent
 from tracker.scoring.model import ScoringModel
-
-
-def result_to_dict(result: ScoreResult, decimals: int) -> dict:
-    """The JSON shape: name, score, coverage, contributions, model, model_hash (+ status, rank)."""
-    return {
-        "name": result.name,
-        "score": result.score,
-        "coverage": round(result.coverage, 4),
-        "contributions": {signal: round(points, decimals) + 0.0 for signal, points in result.contributions.items()},  # no -0.0
-        "model": result.model,
-        "model_hash": result.model_hash,
-        "status": result.status,
-        "rank": result.rank,
-    }
-
-
-def results_to_json(results: list[ScoreResult], model: ScoringModel) -> str:
-    return json.dumps([result_to_dict(r, model.decimals) for r in results], ensure_ascii=False, indent=2)
 
 
 def display_width(text: str) -> int:
