@@ -32,6 +32,26 @@ def unknown_signal_problems(path: Path, model: ScoringModel) -> list[Problem]:
     return problems
 
 
+def window_problems(path: Path, model: ScoringModel) -> list[Problem]:
+    """``window_days`` where it cannot mean anything: a signal that is a state as of the date, an expert rating, or
+    a rate over 'all' (a rate needs a length)."""
+    problems = []
+    for group in model.groups:
+        for signal in group.signals:
+            if signal.window_days is None:
+                continue
+            key = f"groups.{group.name}.signals.{signal.name}.window_days"
+            known = KNOWN_SIGNALS.get(signal.name)
+            if known is None or known.window is None:
+                what = "an expert rating" if signal.name.startswith(EXPERT_PREFIX) else "a state as of the date"
+                problems.append(Problem(str(path), key, f"window_days has no effect on '{signal.name}': it is {what}",
+                                        "remove window_days from this signal", severity="warning"))
+            elif signal.window_days == "all" and signal.name == "commit_frequency":
+                problems.append(Problem(str(path), key, "commit_frequency is commits per week: over 'all' it has no "
+                                        "length, so it is always missing", "give a number of days, e.g. 365"))
+    return problems
+
+
 def validate_model_file(path: str | Path) -> list[Problem]:
     """All problems in one model file; an empty list means the file is good."""
     path = Path(path)
@@ -39,7 +59,7 @@ def validate_model_file(path: str | Path) -> list[Problem]:
         model = parse_model(path, read_model_data(path))
     except ModelError as exc:
         return list(exc.problems)
-    problems = unknown_signal_problems(path, model)
+    problems = unknown_signal_problems(path, model) + window_problems(path, model)
     if path.stem != model.name:
         problems.append(Problem(
             str(path), "name", f"model name '{model.name}' differs from the file name '{path.stem}'",
