@@ -226,10 +226,14 @@ def explain_text(scores: LiveScores, name: str, label: str, labels: dict[str, st
                      f"排名 / rank {r.result.rank}, 覆盖 / coverage {percent(r.result.coverage)}")
     lines.append(f"同领域对比 / peers: {focus}领域的其他 {peers} 个社区 (percentile: 同行中表现更差者的比例，并列计一半)")
     header = ["信号 signal", "值 value", "得分 points", "满分 max", "同行百分位 percentile", "说明 note"]
+    from tracker.metrics.registry import signals as registered
+
+    shares = {n for n, d in registered().items() if d.unit == "share"}
     body = []
     for n, s in r.signals.items():
         note = "" if s.reason is None else f"{vocab.METRIC_REASONS.zh(s.reason)} / {s.reason}"
-        body.append([f"{labels.get(n, n)} {n}", _num(s.value), f"{s.points:.2f}", f"{s.max_points:.2f}",
+        value = f"{s.value * 100:.1f}%" if n in shares and s.value is not None else _num(s.value)
+        body.append([f"{labels.get(n, n)} {n}", value, f"{s.points:.2f}", f"{s.max_points:.2f}",
                      "—" if s.percentile is None else f"{s.percentile * 100:.0f}%", note])
     widths = [max(display_width(row[i]) for row in [header, *body]) for i in range(len(header))]
     for row in [header, *body]:
@@ -245,10 +249,10 @@ def explain_text(scores: LiveScores, name: str, label: str, labels: dict[str, st
         lines.append("缺失 / missing: " + "; ".join(
             f"{labels.get(n, n)} ({vocab.METRIC_REASONS.zh(s.reason)} / {s.reason})" for n, s in missing))
     if r.gaps:
-        lines.append("最值得改进 / largest gaps below the peers' median: " + "; ".join(
+        lines.append("最值得改进 / largest gaps below the median of the peers: " + "; ".join(
             f"{labels.get(n, n)} {n} 低于同行中位数 {gap:.2f} 分" for n, gap in r.gaps))
     elif peers:
-        lines.append("没有低于同行中位数的信号 / no signal below the peers' median")
+        lines.append("没有低于同行中位数的信号 / no signal below the median of the peers")
     return "\n".join(lines)
 
 
