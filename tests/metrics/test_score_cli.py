@@ -187,3 +187,17 @@ def test_rebuild_gives_the_same_numbers(capsys, sample_db_url):
     code, out, err = mtx(capsys, sample_db_url, "metrics", "--rebuild", "--as-of", AS_OF, "--format", "json")
     assert code == 0 and "rebuilt" in err
     assert {e["community"]: e["signals"] for e in json.loads(out)} == before
+
+
+def test_reading_whole_tables_gives_what_in_lists_give(capsys, sample_db_url, monkeypatch):
+    """Past facts.WHOLE_TABLE repositories, metrics read each table once instead of by IN lists (scale 100 has
+    10,000 repositories); force that path on the sample and compare, by community and by repository."""
+    from tracker.metrics import facts
+
+    by_lists = metrics_json(capsys, sample_db_url)
+    code, out, _ = mtx(capsys, sample_db_url, "metrics", "--as-of", AS_OF, "--format", "json", "--by", "repository")
+    repositories = json.loads(out)
+    monkeypatch.setattr(facts, "WHOLE_TABLE", 0)
+    assert metrics_json(capsys, sample_db_url) == by_lists
+    code, out, _ = mtx(capsys, sample_db_url, "metrics", "--as-of", AS_OF, "--format", "json", "--by", "repository")
+    assert json.loads(out) == repositories and len(repositories) == 40

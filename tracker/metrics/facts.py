@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import and_, case, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
 from tracker.formatting import beijing_day_end
@@ -21,6 +21,7 @@ from tracker.models import (ActivityDay, Commit, Issue, Organisation, PullReques
 from tracker.people.attribution import commit_attribution
 
 CHUNK = 500
+WHOLE_TABLE = 2000  # more repositories than this: read each table once, without an IN list
 
 
 def window_bounds(as_of: dt.date, window: int | str | None) -> tuple[dt.date | None, dt.datetime | None, dt.datetime]:
@@ -83,6 +84,15 @@ class Facts:
     def _chunks(self, ids: list[int]):
         for start in range(0, len(ids), CHUNK):
             yield ids[start:start + CHUNK]
+
+    def _repository_filters(self):
+        """Conditions ``cond(column)`` selecting the scopes' repositories: a few IN lists, or, for many repositories,
+        one pass over everything (rows of other repositories are dropped when added up per scope)."""
+        if len(self.repositories) > WHOLE_TABLE:
+            yield lambda column: true()
+            return
+        for chunk in self._chunks(self.repositories):
+            yield lambda column, chunk=chunk: column.in_(chunk)
 
     # --- commits ---------------------------------------------------------------------------------------------------
 
@@ -166,11 +176,11 @@ class Facts:
 
     # --- work items ------------------------------------------------------------------------------------------------
 
-    def _per_repository(self, key, stmt_for_chunk) -> dict[int, list]:
+    def _per_repository(self, key, stmt_for) -> dict[int, list]:
         def run():
             rows: dict[int, list] = defaultdict(list)
-            for chunk in self._chunks(self.repositories):
-                for row in self.session.execute(stmt_for_chunk(chunk)):
+            for where in self._repository_filters():
+                for row in self.session.execute(stmt_for(where)):
                     rows[row[0]].append(row[1:])
             return rows
         return self._memoised(key, run)
@@ -187,13 +197,13 @@ class Facts:
         _, start, end = window_bounds(self.as_of, window)
         i = Issue
 
-        def stmt(chunk):
+        def stmt(where):
             closed = and_(i.closed_at < end, *([i.closed_at >= start] if start else []))
             updated = and_(i.updated_at < end, *([i.updated_at >= start] if start else []))
             known = and_(updated, i.comments.is_not(None))
             return (select(i.repository_id, func.sum(case((closed, 1), else_=0)), func.sum(case((updated, 1), else_=0)),
                            func.sum(case((known, i.comments), else_=0)), func.sum(case((known, 1), else_=0)))
-                    .where(i.repository_id.in_(chunk), or_(closed, updated))
+                    .where(where(i.repository_id), or_(closed, updated))
                     .group_by(i.repository_id))
 
         per_repo = self._per_repository(("issue_counts", window), stmt)
@@ -205,8 +215,8 @@ class Facts:
         _, start, end = window_bounds(self.as_of, window)
         i = Issue
 
-        def stmt(chunk):
-            s = select(i.repository_id, i.created_at, i.first_response_at).where(i.repository_id.in_(chunk),
+        def stmt(where):
+            s = select(i.repository_id, i.created_at, i.first_response_at).where(where(i.repository_id),
                                                                                  i.created_at < end)
             return s.where(i.created_at >= start) if start else s
 
@@ -217,9 +227,9 @@ class Facts:
         _, start, end = window_bounds(self.as_of, window)
         p = PullRequest
 
-        def stmt(chunk):
+        def stmt(where):
             s = select(p.repository_id, p.created_at, p.merged_at).where(
-                p.repository_id.in_(chunk), p.merged_at < end, p.created_at.is_not(None))
+                where(p.repository_id), p.merged_at < end, p.created_at.is_not(None))
             return s.where(p.merged_at >= start) if start else s
 
         return self._by_scope(self._per_repository(("pulls_merged", window), stmt))
@@ -230,8 +240,8 @@ class Facts:
         p = PullRequest
         done = func.coalesce(p.merged_at, p.closed_at)
 
-        def stmt(chunk):
-            s = select(p.repository_id, func.count()).where(p.repository_id.in_(chunk), done < end)
+        def stmt(where):
+            s = select(p.repository_id, func.count()).where(where(p.repository_id), done < end)
             return (s.where(done >= start) if start else s).group_by(p.repository_id)
 
         return {scope: sum(int(r[0]) for r in rows)
@@ -242,8 +252,8 @@ class Facts:
         _, start, end = window_bounds(self.as_of, window)
         r = Release
 
-        def stmt(chunk):
-            s = select(r.repository_id, r.tag).where(r.repository_id.in_(chunk), r.published_at < end)
+        def stmt(where):
+            s = select(r.repository_id, r.tag).where(where(r.repository_id), r.published_at < end)
             return s.where(r.published_at >= start) if start else s
 
         return {scope: {row[0] for row in rows}
@@ -256,9 +266,9 @@ class Facts:
         def run():
             s = RepositorySnapshot
             out = {}
-            for chunk in self._chunks(self.repositories):
+            for where in self._repository_filters():
                 latest = (select(s.repository_id, func.max(s.taken_on).label("taken_on"))
-                          .where(s.repository_id.in_(chunk), s.taken_on <= self.as_of)
+                          .where(where(s.repository_id), s.taken_on <= self.as_of)
                           .group_by(s.repository_id).subquery())
                 for rid, stars, forks, created in self.session.execute(
                         select(s.repository_id, s.stars, s.forks, s.created_at)
