@@ -140,3 +140,34 @@ def test_no_token_text_in_any_database_row(db_url, tmp_path, emulator):
                     assert value not in flat, table
                 assert "access_token=" not in flat, table
     assert rows > 1000
+
+
+def aggregates(url) -> dict[str, list[tuple]]:
+    with dbm.get_engine(url).connect() as conn:
+        return {table: sorted(tuple(str(v) for v in row) for row in conn.execute(text(f"SELECT * FROM {table}")))
+                for table in ("activity_days", "activity_people", "activity_months")}
+
+
+def test_the_job_keeps_the_aggregates_equal_to_a_rebuild(db_url, tmp_path, emulator):
+    """Three mirrors collected three at a time (concurrency 3): every page adds its new shas to the aggregates in its
+    own transaction, and people resolution refreshes them; the result is what a rebuild from the commits gives."""
+    config_dir = write_config(tmp_path / "config", emulator.url)
+    collect(db_url, config_dir)
+    collected = aggregates(db_url)
+    assert collected["activity_days"] and collected["activity_months"]
+    with dbm.get_engine(db_url).connect() as conn:
+        streams = conn.execute(text("SELECT COUNT(*) FROM collection_streams WHERE last_status = 'ok' "
+                                    "AND last_success_at IS NOT NULL")).scalar()
+        repositories = conn.execute(text("SELECT COUNT(*) FROM repositories")).scalar()
+    assert streams == 6 * repositories  # every stream of every repository read to its end, and recorded
+    result = run_mtx(db_url, config_dir, "metrics", "--rebuild", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert aggregates(db_url) == collected
+    signals = {e["community"]: e["signals"] for e in json.loads(result.stdout)}
+    with dbm.get_engine(db_url).connect() as conn:  # the mirrors' commits once, as written in the commit table
+        once = conn.execute(text(
+            "SELECT COUNT(DISTINCT c.sha) FROM commits c JOIN repositories r ON r.id = c.repository_id "
+            "JOIN commit_identities i ON i.id = c.author_identity_id LEFT JOIN people p ON p.id = i.person_id "
+            "WHERE r.path = 'openharmony/docs' AND NOT c.is_merge AND NOT COALESCE(p.is_bot, i.is_bot) "
+            "AND c.author_time >= :since"), {"since": dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=364)}).scalar()
+    assert signals["openharmony"]["commit_frequency"]["value"] * 365 / 7 == pytest.approx(once)

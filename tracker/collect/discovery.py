@@ -63,4 +63,7 @@ def apply_listing(session: Session, actor: Actor, community_slug: str, target: O
                          None, {"organisation": target.path, "missing_since": now})
             result.vanished.append(repo.path)
     session.flush()
+    from tracker.metrics import activity
+
+    activity.follow_links(session)  # new links: the community's aggregates again, in this transaction
     return result

@@ -79,4 +79,7 @@ def sync_config(session: Session, actor: Actor, config: Config) -> SyncResult:
             audit.record(session, actor, "community.unlink", "community", entry.slug, {"repository_ids": stale}, None)
             result.links_removed += len(stale)
     session.flush()
+    from tracker.metrics import activity
+
+    activity.follow_links(session)  # a community's repositories changed: its aggregates again, in this transaction
     return result

@@ -285,11 +285,13 @@ def stale_scopes(session: Session) -> tuple[bool, list[int], list[str]]:
     return False, sorted(changed), gone
 
 
-def ensure_current(session: Session, progress: Progress | None = None) -> str:
-    """Build what is missing before a read: everything the first time, else the communities whose repositories
-    changed (their digests differ). Returns what was done: "current", "communities" or "all"."""
+def ensure_current(session: Session, progress: Progress | None = None, build: bool = True) -> str:
+    """Build what is missing before a read: everything the first time (``build``), else the communities whose
+    repositories changed (their digests differ). Returns what was done: "current", "communities" or "all"."""
     never, changed, gone = stale_scopes(session)
     if never:
+        if not build:
+            return "current"  # nothing kept in step yet: the first read builds everything
         rebuild(session, progress)
         return "all"
     if not changed and not gone:
@@ -301,6 +303,12 @@ def ensure_current(session: Session, progress: Progress | None = None) -> str:
         session.execute(delete(ActivityScope).where(ActivityScope.scope.in_(gone)))
     rebuild_communities(session, changed)
     return "communities"
+
+
+def follow_links(session: Session) -> str:
+    """After communities' repositories changed (configuration sync, organisation discovery), in that transaction."""
+    session.flush()
+    return ensure_current(session, build=False)
 
 
 def lock_shas(session: Session, shas: Iterable[str]) -> None:

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from collector import registry
@@ -20,6 +20,7 @@ from tracker import db as dbm
 from tracker.formatting import beijing_day_end
 from tracker.models import (
     Account,
+    ActivityScope,
     CollectionResult,
     CollectionStream,
     CollectionRun,
@@ -231,6 +232,7 @@ def _resolve_people(url: str, now: dt.datetime) -> None:
     from tracker.metrics import activity
 
     with dbm.session_scope(url) as session:
+        session.execute(delete(ActivityScope))  # bulk-inserted commits: not kept in step, so resolution skips them
         resolve_people(session, Actor("sample", "admin"), read("identities.yaml", IdentitiesFile),
                        read("organisations.yaml", OrganisationsFile), now=now)
         activity.rebuild(session, now=now)  # the metrics' aggregates, as `mtx metrics --rebuild` builds them

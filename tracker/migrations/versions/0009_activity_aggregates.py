@@ -1,6 +1,7 @@
 """activity aggregates (metrics read these, not the commits) and per-stream collection state
 
-The aggregates start empty and are built on first use (tracker/metrics/activity.py: `ensure_current`), or by
+On a database without commits the (empty) aggregates are marked built, and the store keeps them in step from the
+first page; on one with commits they are built on first use (tracker/metrics/activity.py: `ensure_current`), or by
 `mtx metrics --rebuild`. collection_streams is filled from the run log: a repository's last successful result counts as
 every stream collected then (results did not record streams one by one before this revision).
 
@@ -71,6 +72,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('repository_id', 'stream', name=op.f('pk_collection_streams'))
     )
     _backfill_streams()
+    _mark_empty_as_built()
 
 
 STREAMS = ("repo", "commits", "releases", "contributors", "issues", "pulls")
@@ -96,6 +98,17 @@ def _backfill_streams() -> None:
                            sa.column("last_attempt_at", tracker.models.UTCDateTime()), sa.column("last_status"),
                            sa.column("last_success_at", tracker.models.UTCDateTime()))
         conn.execute(streams.insert(), rows)
+
+
+def _mark_empty_as_built() -> None:
+    """No commits yet (a new database): the aggregates of nothing are complete, and the store keeps them so."""
+    conn = op.get_bind()
+    if conn.execute(sa.text("SELECT COUNT(*) FROM commits")).scalar() == 0:
+        import datetime as dt
+
+        scopes = sa.table("activity_scopes", sa.column("scope"), sa.column("digest"),
+                          sa.column("built_at", tracker.models.UTCDateTime()))
+        conn.execute(scopes.insert(), [{"scope": "all", "digest": "", "built_at": dt.datetime.now(dt.timezone.utc)}])
 
 
 def _aware(value):
