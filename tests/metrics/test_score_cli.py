@@ -201,3 +201,27 @@ def test_reading_whole_tables_gives_what_in_lists_give(capsys, sample_db_url, mo
     assert metrics_json(capsys, sample_db_url) == by_lists
     code, out, _ = mtx(capsys, sample_db_url, "metrics", "--as-of", AS_OF, "--format", "json", "--by", "repository")
     assert json.loads(out) == repositories and len(repositories) == 40
+
+
+def test_a_repository_no_longer_collected_counts_with_what_was_collected(capsys, sample_db_url):
+    """A stale stream makes the signal 'not collected'; once the repository is gone, or its organisation no longer
+    lists it (the job stops collecting it), what was collected stands."""
+    from sqlalchemy import create_engine, text
+
+    before = metrics_json(capsys, sample_db_url)["bayu-edu"]
+    engine = create_engine(sample_db_url)
+    with engine.begin() as conn:
+        rid = conn.execute(text("SELECT r.id FROM repositories r JOIN community_repositories l ON l.repository_id = r.id "
+                                "JOIN communities c ON c.id = l.community_id WHERE c.slug = 'bayu-edu' "
+                                "AND r.platform = 'gitlab'")).scalar()
+        conn.execute(text("UPDATE collection_streams SET last_success_at = '2026-10-01 00:00:00.000000' "
+                          "WHERE repository_id = :r"), {"r": rid})
+    stale = metrics_json(capsys, sample_db_url)["bayu-edu"]
+    assert stale["closed_issues_count"]["reason"] == "not collected" and stale["closed_issues_count"]["value"] is None
+    assert stale["contributor_count"]["reason"] == "not collected"
+    for column, value in (("missing_since", "'2026-10-15 00:00:00.000000'"), ("state", "'gone'")):
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE repositories SET missing_since = NULL, state = 'active' WHERE id = :r"), {"r": rid})
+            conn.execute(text(f"UPDATE repositories SET {column} = {value} WHERE id = :r"), {"r": rid})
+        assert metrics_json(capsys, sample_db_url)["bayu-edu"] == before, column
+    engine.dispose()

@@ -3,7 +3,8 @@
 Missing is never zero. For each signal, a scope's repositories whose platform serves the streams behind it are
 counted; the others are left out and listed. The value is a number when every counted repository had those streams
 collected to their end after as-of ended, or within ``collection.stale_after_days`` of now when as-of is today
-(a repository that is gone counts with what was collected); otherwise it is null with a reason (tracker.vocab
+(a repository that is gone, or no longer listed by its organisation and so no longer collected, counts with what
+was collected); otherwise it is null with a reason (tracker.vocab
 METRIC_REASONS): not collected, not provided (no counted repository), no source, or no activity (a median or share
 over nothing). Zero means "collected, and there was none".
 """
@@ -113,8 +114,10 @@ def _scopes(session: Session, by: str, communities: list[str] | None):
         if cid in members:
             members[cid].append(rid)
     repo_ids = sorted({rid for rids in members.values() for rid in rids})
+    wanted = set(repo_ids)
     repos = {r.id: r for r in session.execute(select(Repository.id, Repository.platform, Repository.path,
-                                                     Repository.state)).all() if r.id in set(repo_ids)}
+                                                     Repository.state, Repository.missing_since)).all()
+             if r.id in wanted}
     if by == "community":
         scopes = [(c.id, c.slug, c.name_zh, c.focus, None, None) for c in rows]
         return scopes, {cid: sorted(rids) for cid, rids in members.items()}, repos
@@ -189,8 +192,8 @@ class _Standing:
         name = f"{repo.platform}:{repo.path}"
         if any(s not in served for s in streams):
             return "left_out", name
-        if repo.state == "gone":
-            return "counted", name  # nothing more will come: what was collected stands
+        if repo.state == "gone" or repo.missing_since is not None:
+            return "counted", name  # gone, or no longer listed (so no longer collected): what was collected stands
         if not all(self.fresh.get((rid, s), False) for s in streams) or \
                 ("repo" in streams and rid not in self.snapshot_days):
             return "stale", name
