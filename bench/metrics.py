@@ -37,7 +37,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.sample import pg_database
+from bench.sample import build_in_child, pg_database
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"
@@ -45,16 +45,6 @@ AS_OF = "2026-10-31"  # the sample's last day
 RUNS = 3
 OPERATIONS = ("floor", "metrics", "overview", "status")
 GOALS = {"metrics": 3.0, "overview": 1.0, "status": 1.0}  # seconds ÷ floor seconds, at most
-
-BUILD = r"""
-import sys
-from tracker import db
-from tracker.sample import build_sample
-url, scale = sys.argv[1], int(sys.argv[2])
-db.upgrade(url)
-summary = build_sample(url, scale=scale)
-print(summary.counts["commits"])
-"""
 
 MEASURE = r"""
 import contextlib, io, json, resource, sys, time
@@ -119,7 +109,7 @@ def measure_operation(url: str, what: str) -> dict:
 
 def measure(database: str, url: str, scale: int) -> dict:
     print(f"building scale {scale} on {database} ...", file=sys.stderr, flush=True)
-    commits = int(child(BUILD, url, str(scale)))
+    commits = build_in_child(url, scale)
     out = {"database": database, "scale": scale, "commits": commits, "operations": {}}
     for what in OPERATIONS:
         print(f"  {what} ...", file=sys.stderr, flush=True)

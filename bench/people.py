@@ -20,17 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.sample import pg_database
-
-BUILD = r"""
-import sys
-from tracker import db
-from tracker.sample import build_sample
-url, scale = sys.argv[1], int(sys.argv[2])
-db.upgrade(url)
-summary = build_sample(url, scale=scale)
-print(summary.counts["commits"])
-"""
+from bench.sample import build_in_child, pg_database
 
 MEASURE = r"""
 import json, resource, sys, time
@@ -122,7 +112,7 @@ def child(code: str, *args: str) -> dict | str:
 
 
 def measure(url: str, scale: int) -> dict:
-    commits = int(child(BUILD, url, str(scale)))
+    commits = build_in_child(url, scale)
     out = {"commits": commits, "count": child(MEASURE, url, "count")}
     for kind in KINDS:
         out[kind] = child(MEASURE, url, kind, str(CONFIG))

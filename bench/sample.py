@@ -27,6 +27,23 @@ print(json.dumps({"seconds": time.perf_counter() - started, "counts": summary.co
 """
 
 
+BUILD_ONLY = r"""
+import sys
+from tracker import db
+from tracker.sample import build_sample
+url, scale = sys.argv[1], int(sys.argv[2])
+db.upgrade(url)
+print(build_sample(url, scale=scale).counts["commits"])
+"""
+
+
+def build_in_child(url: str, scale: int) -> int:
+    """Build the sample at ``url`` in a child process (its memory is not the measurer's); returns its commits."""
+    out = subprocess.run([sys.executable, "-c", BUILD_ONLY, url, str(scale)], check=True, capture_output=True,
+                         text=True, cwd=Path(__file__).resolve().parents[1])
+    return int(out.stdout.strip().splitlines()[-1])
+
+
 def run_one(url: str, scale: int) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, url, str(scale)], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
