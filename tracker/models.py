@@ -447,12 +447,15 @@ class CollectionStream(Base):
 
 
 class ActivityDay(Base):
+    """Key order (community, person, organisation, day): a window's per-person sums read the key in order, without a
+    sort; on SQLite the table is the key (WITHOUT ROWID)."""
+
     __tablename__ = "activity_days"
-    __table_args__ = (Index("ix_activity_days_person_id", "person_id"),)
+    __table_args__ = (Index("ix_activity_days_person_id", "person_id"), {"sqlite_with_rowid": False})
     community_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # the Beijing date of the author time
     person_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # the Beijing date of the author time
     commits: Mapped[int] = mapped_column(Integer)
     last_at: Mapped[dt.datetime]
 
@@ -462,7 +465,7 @@ class ActivityPerson(Base):
 
     __tablename__ = "activity_people"
     __table_args__ = (Index("ix_activity_people_person_id", "person_id"),
-                      CheckConstraint("kind IN ('c', 'r', 'a')", name="kind"))
+                      CheckConstraint("kind IN ('c', 'r', 'a')", name="kind"), {"sqlite_with_rowid": False})
     kind: Mapped[str] = mapped_column(String(1), primary_key=True)
     scope_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     person_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -475,7 +478,7 @@ class ActivityMonth(Base):
     """Commits per Beijing calendar month and person over the whole database (the overview's chart)."""
 
     __tablename__ = "activity_months"
-    __table_args__ = (Index("ix_activity_months_person_id", "person_id"),)
+    __table_args__ = (Index("ix_activity_months_person_id", "person_id"), {"sqlite_with_rowid": False})
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # first day of the month
     person_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     commits: Mapped[int] = mapped_column(Integer)

@@ -1,7 +1,7 @@
 """Small SQL helpers that differ between SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from sqlalchemy import Date, cast, func
+from sqlalchemy import Date, Float, Integer, cast, func
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -32,3 +32,16 @@ def greatest(dialect_name: str, a, b) -> ColumnElement:
 
 def least(dialect_name: str, a, b) -> ColumnElement:
     return func.least(a, b) if dialect_name == "postgresql" else func.min(a, b)
+
+
+def seconds_between(start, end, dialect_name: str) -> ColumnElement:
+    """``end - start`` in seconds, as a number the database computes (so no timestamps travel to Python).
+
+    SQLite keeps times as text 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLAlchemy's storage format, always with microseconds):
+    whole seconds from strftime('%s') plus the difference of the fractions, exact to the microsecond (julianday, a
+    double, would be some 50 microseconds off near today).
+    """
+    if dialect_name == "postgresql":
+        return func.extract("epoch", end - start)
+    whole = cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
+    return whole + (cast(func.substr(end, 20), Float) - cast(func.substr(start, 20), Float))

@@ -120,7 +120,7 @@ _PEOPLE_COLUMNS = ["kind", "scope_id", "person_id", "commits", "first_at", "last
 _MONTH_COLUMNS = ["month", "person_id", "commits"]
 
 
-_DAY_KEYS = ["community_id", "day", "person_id", "organisation_id"]
+_DAY_KEYS = ["community_id", "person_id", "organisation_id", "day"]
 _PEOPLE_KEYS = ["kind", "scope_id", "person_id"]
 _MONTH_KEYS = ["month", "person_id"]
 

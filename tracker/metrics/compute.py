@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from collector import registry as platforms
@@ -147,73 +147,98 @@ def compute_metrics(session: Session, actor: Actor, *, as_of: dt.date | None = N
         activity.ensure_current(session)
     windows = windows_for(model, names)
     scopes, members, repos = _scopes(session, by, communities)
-    facts = Facts(session, as_of, by, members)
+    commit_windows = tuple(dict.fromkeys(w for n, w in windows.items()
+                                         if w is not None and registered()[n].streams == ("commits",)))
+    facts = Facts(session, as_of, by, members, commit_windows)
     fresh = _freshness(session, sorted(repos), as_of, now, stale_after_days)
     known = registered()
     snapshot_days = set(facts.snapshots()) if any("repo" in known[n].streams for n in windows) else set()
     values: dict[str, dict] = {}
+    serves = _Serves()
     by_streams: dict[tuple, Facts] = {}  # a signal is computed over the repositories whose platform serves its streams
     for name, window in windows.items():
         sig = known[name]
         if sig.streams not in by_streams:
-            counted = {sid: [r for r in rids if _serves(repos[r].platform, sig.streams)] for sid, rids in members.items()}
-            by_streams[sig.streams] = facts if counted == members else Facts(session, as_of, by, counted)
+            counted = {sid: [r for r in rids if serves(repos[r].platform, sig.streams)] for sid, rids in members.items()}
+            by_streams[sig.streams] = facts if counted == members else Facts(session, as_of, by, counted,
+                                                                             commit_windows)
         values[name] = sig.compute(by_streams[sig.streams], window) if sig.compute else {}
-    standing = _Standing(repos, fresh, snapshot_days)
+    standing = _Standing(repos, fresh, snapshot_days, serves)
     out = []
     for sid, slug, label, focus, platform, path in scopes:
         repo_ids = members.get(sid, [])
-        signals = {name: _value(known[name], window, values[name].get(sid), standing.of(known[name].streams, repo_ids))
+        signals = {name: _value(known[name], window, values[name].get(sid), standing.of(known[name].streams, sid, repo_ids))
                    for name, window in windows.items()}
         out.append(ScopeMetrics(sid, slug, label, focus, platform, path, signals))
     return MetricsReport(as_of, by, out, windows, note)
 
 
-def _serves(platform: str, streams: tuple[str, ...]) -> bool:
-    declared = platforms.find(platform)
-    return declared is not None and all(s in declared.streams for s in streams)
+class _Serves:
+    """Whether a platform serves streams (its declaration in collector.registry), each platform looked up once."""
+
+    def __init__(self) -> None:
+        self._served: dict[str, frozenset] = {}
+
+    def __call__(self, platform: str, streams: tuple[str, ...]) -> bool:
+        served = self._served.get(platform)
+        if served is None:
+            declared = platforms.find(platform)
+            served = self._served[platform] = frozenset(declared.streams) if declared else frozenset()
+        return served.issuperset(streams)
 
 
 class _Standing:
     """Each repository's standing for a set of streams: left out (its platform does not serve them), not collected,
-    or counted; worked out once per set of streams."""
+    or counted; worked out once per repository and set of streams, and once per scope and set of streams."""
 
-    def __init__(self, repos: dict, fresh: dict, snapshot_days: set) -> None:
-        self.repos, self.fresh, self.snapshot_days = repos, fresh, snapshot_days
-        self._served = {}
-        self._memo: dict[tuple, dict[int, tuple[str, str]]] = {}
+    def __init__(self, repos: dict, fresh: dict, snapshot_days: set, serves: _Serves) -> None:
+        self.repos, self.serves = repos, serves
+        self.fresh_streams: dict[int, set[str]] = {}
+        for (rid, stream), ok in fresh.items():
+            if ok:
+                self.fresh_streams.setdefault(rid, set()).add(stream)
+        for rid in snapshot_days:  # a snapshot on or before as-of: the "repo" stream's figures are known then
+            self.fresh_streams.setdefault(rid, set()).add("snapshot")
+        self._memo: dict[tuple, dict[int, str]] = {}
+        self._scopes: dict[tuple, tuple[int, list[str], list[str]]] = {}
 
-    def _state(self, streams: tuple[str, ...], rid: int) -> tuple[str, str]:
+    def _state(self, streams: tuple[str, ...], needed: frozenset, rid: int) -> str:
         repo = self.repos[rid]
-        served = self._served.get(repo.platform)
-        if served is None:
-            declared = platforms.find(repo.platform)
-            served = self._served[repo.platform] = frozenset(declared.streams) if declared else frozenset()
-        name = f"{repo.platform}:{repo.path}"
-        if any(s not in served for s in streams):
-            return "left_out", name
+        if not self.serves(repo.platform, streams):
+            return "left_out"
         if repo.state == "gone" or repo.missing_since is not None:
-            return "counted", name  # gone, or no longer listed (so no longer collected): what was collected stands
-        if not all(self.fresh.get((rid, s), False) for s in streams) or \
-                ("repo" in streams and rid not in self.snapshot_days):
-            return "stale", name
-        return "counted", name
+            return "counted"  # gone, or no longer listed (so no longer collected): what was collected stands
+        return "counted" if self.fresh_streams.get(rid, _NONE).issuperset(needed) else "stale"
 
-    def of(self, streams: tuple[str, ...], repo_ids: list[int]) -> tuple[int, list[str], list[str]]:
-        """(repositories counted, names left out, names not collected)."""
+    def of(self, streams: tuple[str, ...], scope: int, repo_ids: list[int]) -> tuple[int, list[str], list[str]]:
+        """(repositories counted, names left out, names not collected), once per scope and set of streams."""
+        key = (streams, scope)
+        if key not in self._scopes:
+            self._scopes[key] = self._of(streams, repo_ids)
+        return self._scopes[key]
+
+    def _of(self, streams: tuple[str, ...], repo_ids: list[int]) -> tuple[int, list[str], list[str]]:
         states = self._memo.setdefault(streams, {})
+        needed = frozenset(streams) | ({"snapshot"} if "repo" in streams else set())
         counted, left_out, stale = 0, [], []
         for rid in repo_ids:
             state = states.get(rid)
             if state is None:
-                state = states[rid] = self._state(streams, rid)
-            if state[0] == "left_out":
-                left_out.append(state[1])
+                state = states[rid] = self._state(streams, needed, rid)
+            if state == "left_out":
+                left_out.append(self._name(rid))
             else:
                 counted += 1
-                if state[0] == "stale":
-                    stale.append(state[1])
+                if state == "stale":
+                    stale.append(self._name(rid))
         return counted, left_out, stale
+
+    def _name(self, rid: int) -> str:
+        repo = self.repos[rid]
+        return f"{repo.platform}:{repo.path}"
+
+
+_NONE: frozenset = frozenset()
 
 
 def _value(sig: SignalDef, window, value, standing: tuple[int, list[str], list[str]]) -> MetricValue:
@@ -232,16 +257,25 @@ def _value(sig: SignalDef, window, value, standing: tuple[int, list[str], list[s
 def _freshness(session: Session, repo_ids: list[int], as_of: dt.date, now: dt.datetime,
                stale_after_days: int) -> dict[tuple[int, str], bool]:
     """(repository, stream) -> collected to its end after as-of ended, or, when as-of is today, within the last
-    ``stale_after_days``."""
+    ``stale_after_days`` (decided by the database: no timestamps travel)."""
     end = beijing_day_end(as_of)
-    recent = now - dt.timedelta(days=stale_after_days) if as_of == beijing_today(now) else None
+    success = CollectionStream.last_success_at
+    fresh = success >= end
+    if as_of == beijing_today(now):
+        fresh = or_(fresh, success >= now - dt.timedelta(days=stale_after_days))
+    flag = case((fresh, 1), else_=0)
     out = {}
+    if len(repo_ids) > 2000:
+        wanted = set(repo_ids)
+        for rid, stream, ok in session.execute(select(CollectionStream.repository_id, CollectionStream.stream, flag)):
+            if rid in wanted:
+                out[(rid, stream)] = bool(ok)
+        return out
     for start in range(0, len(repo_ids), 500):
         chunk = repo_ids[start:start + 500]
-        for rid, stream, success in session.execute(
-                select(CollectionStream.repository_id, CollectionStream.stream, CollectionStream.last_success_at)
-                .where(CollectionStream.repository_id.in_(chunk))):
-            out[(rid, stream)] = success is not None and (success >= end or (recent is not None and success >= recent))
+        for rid, stream, ok in session.execute(select(CollectionStream.repository_id, CollectionStream.stream, flag)
+                                               .where(CollectionStream.repository_id.in_(chunk))):
+            out[(rid, stream)] = bool(ok)
     return out
 
 

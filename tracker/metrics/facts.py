@@ -12,12 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy import and_, case, func, literal_column, or_, select, true
+from sqlalchemy import and_, case, func, literal, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
 from tracker.formatting import beijing_day_end
 from tracker.metrics.registry import ALL
-from tracker.models import (ActivityDay, Commit, Issue, Organisation, PullRequest, Release, RepositorySnapshot)
+from tracker.models import (ActivityDay, Commit, Issue, Organisation, PullRequest, Release, RepositorySnapshot,
+                            UTCDateTime)
+from tracker.sqlutil import seconds_between
 from tracker.people.attribution import commit_attribution
 
 CHUNK = 500
@@ -50,13 +52,14 @@ class Facts:
     as_of: dt.date
     kind: str                                  # "community" | "repository"
     members: dict[int, list[int]]              # scope id -> repository ids
+    commit_windows: tuple = ()                 # windows the commit signals will ask for (read in one pass)
     _memo: dict = field(default_factory=dict)
 
     @property
     def dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
-    @property
+    @cached_property
     def end(self) -> dt.datetime:
         return beijing_day_end(self.as_of)
 
@@ -97,20 +100,40 @@ class Facts:
     # --- commits ---------------------------------------------------------------------------------------------------
 
     def commits(self, window: int | str | None) -> dict[int, CommitFacts]:
-        """scope -> its counted commits in the window (bots and merges out; a community's mirrored sha once)."""
-        return self._memoised(("commits", window), lambda: self._commits(window))
+        """scope -> its counted commits in the window (bots and merges out; a community's mirrored sha once).
 
-    def _commit_rows(self, window):
-        first, start, end = window_bounds(self.as_of, window)
-        if self.kind == "community":
-            d = ActivityDay
-            stmt = (select(d.community_id, d.person_id, d.organisation_id, func.sum(d.commits))
-                    .where(d.day <= self.as_of).group_by(d.community_id, d.person_id, d.organisation_id))
-            if first is not None:
-                stmt = stmt.where(d.day >= first)
-            if len(self.members) < 200:
-                stmt = stmt.where(d.community_id.in_(sorted(self.members)))
-            return self.session.execute(stmt).all()
+        For communities, every window in ``commit_windows`` is read in the same pass over the aggregates."""
+        if ("commits", window) not in self._memo:
+            if self.kind == "community":
+                wanted = [w for w in dict.fromkeys([window, *self.commit_windows]) if ("commits", w) not in self._memo]
+                for w, rows in zip(wanted, self._community_commit_rows(wanted)):
+                    self._memo[("commits", w)] = self._commits(rows)
+            else:
+                self._memo[("commits", window)] = self._commits(self._repository_commit_rows(window))
+        return self._memo[("commits", window)]
+
+    def _community_commit_rows(self, windows: list) -> list[list[tuple]]:
+        """One pass over activity_days, in its key order (community, person, organisation, day): per window the rows
+        (community, person, organisation, commits)."""
+        d = ActivityDay
+        firsts = [window_bounds(self.as_of, w)[0] for w in windows]
+        sums = [func.sum(d.commits) if first is None else func.sum(case((d.day >= first, d.commits), else_=0))
+                for first in firsts]
+        stmt = (select(d.community_id, d.person_id, d.organisation_id, *sums).where(d.day <= self.as_of)
+                .group_by(d.community_id, d.person_id, d.organisation_id))
+        if all(first is not None for first in firsts):
+            stmt = stmt.where(d.day >= min(firsts))
+        if len(self.members) < 200:
+            stmt = stmt.where(d.community_id.in_(sorted(self.members)))
+        out: list[list[tuple]] = [[] for _ in windows]
+        for row in self.session.execute(stmt):
+            for index in range(len(windows)):
+                if row[3 + index]:
+                    out[index].append((row[0], row[1], row[2], row[3 + index]))
+        return out
+
+    def _repository_commit_rows(self, window) -> list[tuple]:
+        _, start, end = window_bounds(self.as_of, window)
         rows = []
         for chunk in self._chunks(self.repositories):
             a = commit_attribution(self.dialect).where(
@@ -124,12 +147,12 @@ class Facts:
             rows += self.session.execute(stmt).all()
         return rows
 
-    def _commits(self, window) -> dict[int, CommitFacts]:
+    def _commits(self, rows) -> dict[int, CommitFacts]:
         out = {scope: CommitFacts() for scope in self.members}
         chongqing = self.chongqing
-        for scope, person, org, n in self._commit_rows(window):
+        for scope, person, org, n in rows:
             f = out.get(scope)
-            if f is None:
+            if f is None or not n:
                 continue
             n = int(n)
             f.commits += n
@@ -210,29 +233,37 @@ class Facts:
         return {scope: tuple(sum(int(r[k] or 0) for r in rows) for k in range(4))
                 for scope, rows in self._by_scope(per_repo).items()}
 
-    def issues_opened(self, window) -> dict[int, list[tuple[dt.datetime, dt.datetime | None]]]:
-        """scope -> (opened, first response) of each issue opened in the window."""
+    def issues_opened(self, window) -> dict[int, list[float]]:
+        """scope -> for each issue opened in the window, seconds to its first response, or to the end of as-of when
+        it had none before then (computed by the database)."""
         _, start, end = window_bounds(self.as_of, window)
         i = Issue
+        until = literal(end, UTCDateTime())
+        answered = and_(i.first_response_at.is_not(None), i.first_response_at < until)
+        waited = case((answered, seconds_between(i.created_at, i.first_response_at, self.dialect)),
+                      else_=seconds_between(i.created_at, until, self.dialect))
 
         def stmt(where):
-            s = select(i.repository_id, i.created_at, i.first_response_at).where(where(i.repository_id),
-                                                                                 i.created_at < end)
+            s = select(i.repository_id, waited).where(where(i.repository_id), i.created_at < end)
             return s.where(i.created_at >= start) if start else s
 
-        return self._by_scope(self._per_repository(("issues_opened", window), stmt))
+        return self._flat(self._by_scope(self._per_repository(("issues_opened", window), stmt)))
 
-    def pulls_merged(self, window) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
-        """scope -> (opened, merged) of each pull request merged in the window."""
+    def pulls_merged(self, window) -> dict[int, list[float]]:
+        """scope -> for each pull request merged in the window, seconds from opening to merging."""
         _, start, end = window_bounds(self.as_of, window)
         p = PullRequest
 
         def stmt(where):
-            s = select(p.repository_id, p.created_at, p.merged_at).where(
+            s = select(p.repository_id, seconds_between(p.created_at, p.merged_at, self.dialect)).where(
                 where(p.repository_id), p.merged_at < end, p.created_at.is_not(None))
             return s.where(p.merged_at >= start) if start else s
 
-        return self._by_scope(self._per_repository(("pulls_merged", window), stmt))
+        return self._flat(self._by_scope(self._per_repository(("pulls_merged", window), stmt)))
+
+    @staticmethod
+    def _flat(by_scope: dict[int, list]) -> dict[int, list[float]]:
+        return {scope: [float(r[0]) for r in rows] for scope, rows in by_scope.items()}
 
     def pulls_closed(self, window) -> dict[int, int]:
         """scope -> pull requests merged or closed in the window (each once)."""

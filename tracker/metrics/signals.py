@@ -20,14 +20,8 @@ def _months(delta: dt.timedelta) -> float:
     return delta.total_seconds() / DAY / DAYS_PER_MONTH
 
 
-def _median_days(pairs, end: dt.datetime, unanswered_at_end: bool) -> float | None:
-    durations = []
-    for opened, answered in pairs:
-        if answered is not None and answered < end:
-            durations.append((answered - opened).total_seconds() / DAY)
-        elif unanswered_at_end:
-            durations.append((end - opened).total_seconds() / DAY)
-    return statistics.median(durations) if durations else None
+def _median_days(seconds: list[float]) -> float | None:
+    return statistics.median(seconds) / DAY if seconds else None
 
 
 @signal("created_since", "项目存续时间", "age", "months", None, ("repo",))
@@ -95,13 +89,13 @@ def comment_frequency(f: Facts, window) -> dict:
 def issue_first_response_days(f: Facts, window) -> dict:
     """Median, over issues opened in the window, of days from opening to the first reply by someone else; an issue
     unanswered at the end of as-of counts with its age then."""
-    return {scope: _median_days(pairs, f.end, True) for scope, pairs in f.issues_opened(window).items()}
+    return {scope: _median_days(waits) for scope, waits in f.issues_opened(window).items()}
 
 
 @signal("pr_merge_days", "合并请求处理时间", "days to merge", "days", 90, ("pulls",), smaller_is_better=True)
 def pr_merge_days(f: Facts, window) -> dict:
     """Median, over pull requests merged in the window, of days from opening to merging."""
-    return {scope: _median_days(pairs, f.end, False) for scope, pairs in f.pulls_merged(window).items()}
+    return {scope: _median_days(waits) for scope, waits in f.pulls_merged(window).items()}
 
 
 @signal("closed_prs_count", "已关闭合并请求数", "pull requests closed", "pull requests", 90, ("pulls",))

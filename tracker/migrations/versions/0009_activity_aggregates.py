@@ -23,12 +23,13 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('activity_days',
     sa.Column('community_id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
     sa.Column('person_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('organisation_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
     sa.Column('commits', sa.Integer(), nullable=False),
     sa.Column('last_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('community_id', 'day', 'person_id', 'organisation_id', name=op.f('pk_activity_days'))
+    sa.PrimaryKeyConstraint('community_id', 'person_id', 'organisation_id', 'day', name=op.f('pk_activity_days')),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('activity_days', schema=None) as batch_op:
         batch_op.create_index('ix_activity_days_person_id', ['person_id'], unique=False)
@@ -37,7 +38,8 @@ def upgrade() -> None:
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('person_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('commits', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('month', 'person_id', name=op.f('pk_activity_months'))
+    sa.PrimaryKeyConstraint('month', 'person_id', name=op.f('pk_activity_months')),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('activity_months', schema=None) as batch_op:
         batch_op.create_index('ix_activity_months_person_id', ['person_id'], unique=False)
@@ -50,7 +52,8 @@ def upgrade() -> None:
     sa.Column('first_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_at', tracker.models.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('c', 'r', 'a')", name=op.f('ck_activity_people_kind')),
-    sa.PrimaryKeyConstraint('kind', 'scope_id', 'person_id', name=op.f('pk_activity_people'))
+    sa.PrimaryKeyConstraint('kind', 'scope_id', 'person_id', name=op.f('pk_activity_people')),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('activity_people', schema=None) as batch_op:
         batch_op.create_index('ix_activity_people_person_id', ['person_id'], unique=False)
