@@ -50,6 +50,8 @@ PRODUCT_TYPES = vocab.PRODUCT_TYPES.values
 CERT_STATUSES = vocab.CERT_STATUSES.values
 AWARD_STATUSES = vocab.AWARD_STATUSES.values
 ROUND_STATUSES = vocab.ROUND_STATUSES.values
+CHECK_STATUSES = vocab.CHECK_STATUSES.values
+AGGREGATIONS = vocab.AGGREGATIONS.values
 SCORE_STATUSES = vocab.SCORE_STATUSES.values
 ROLES = vocab.ROLES.values
 CORRECTION_KINDS = vocab.CORRECTION_KINDS.values
@@ -569,8 +571,11 @@ class Award(Base):
 
 
 class EvaluationRound(Base):
+    """One call for applications (item 20), from draft to final; every step audited (tracker/rounds/lifecycle.py)."""
+
     __tablename__ = "evaluation_rounds"
     __table_args__ = (CheckConstraint(_in("status", ROUND_STATUSES), name="status"),
+                      CheckConstraint(_in("aggregation", AGGREGATIONS), name="aggregation"),
                       UniqueConstraint("year", "name"))
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int]
@@ -580,21 +585,63 @@ class EvaluationRound(Base):
     model_content: Mapped[dict[str, Any]]
     model_hash: Mapped[str] = mapped_column(String(64))
     budget: Mapped[int] = mapped_column(BigInteger, default=0)  # yuan
+    max_award: Mapped[int] = mapped_column(BigInteger, default=0)  # yuan, per community
+    aggregation: Mapped[str] = mapped_column(String(10), default="mean")
+    min_experts: Mapped[int] = mapped_column(Integer, default=3)
+    publicity_days: Mapped[int] = mapped_column(Integer, default=7)
     status: Mapped[str] = mapped_column(String(20), default="draft")
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[dt.datetime | None]
+    checked_at: Mapped[dt.datetime | None]
     frozen_at: Mapped[dt.datetime | None]
+    scored_at: Mapped[dt.datetime | None]
     published_at: Mapped[dt.datetime | None]
 
 
 class RoundCandidate(Base):
     __tablename__ = "round_candidates"
-    __table_args__ = (UniqueConstraint("round_id", "community_id"),)
+    __table_args__ = (UniqueConstraint("round_id", "community_id"),
+                      CheckConstraint(_in("check_status", CHECK_STATUSES), name="check_status"))
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_rounds.id", ondelete="CASCADE"))
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="RESTRICT"))
     applicant: Mapped[str | None] = mapped_column(String(200))
+    enterprise_uscc: Mapped[str | None] = mapped_column(String(18))  # the applicant's 统一社会信用代码, if given
     note: Mapped[str | None] = mapped_column(Text)
+    applied_by: Mapped[str | None] = mapped_column(String(100))
+    applied_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    check_status: Mapped[str] = mapped_column(String(10), default="pending")
+    check_reason: Mapped[str | None] = mapped_column(Text)
+    check_items: Mapped[dict[str, Any] | None]  # the checklist as evaluated at the verdict
+    checked_by: Mapped[str | None] = mapped_column(String(100))
+    checked_at: Mapped[dt.datetime | None]
+
+
+class RoundExpert(Base):
+    """An evaluator on a round's panel (a user name of role evaluator)."""
+
+    __tablename__ = "round_experts"
+    __table_args__ = (UniqueConstraint("round_id", "expert"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_rounds.id", ondelete="CASCADE"), index=True)
+    expert: Mapped[str] = mapped_column(String(100))
+    added_by: Mapped[str | None] = mapped_column(String(100))
+    added_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RoundConflict(Base):
+    """回避: an expert withdraws from one candidate (declared by the expert or recorded by the office)."""
+
+    __tablename__ = "round_conflicts"
+    __table_args__ = (UniqueConstraint("candidate_id", "expert"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_rounds.id", ondelete="CASCADE"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("round_candidates.id", ondelete="CASCADE"))
+    expert: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    declared_by: Mapped[str | None] = mapped_column(String(100))
+    declared_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class ExpertScore(Base):
@@ -606,11 +653,12 @@ class ExpertScore(Base):
     signal: Mapped[str] = mapped_column(String(100))
     score: Mapped[float] = mapped_column(Float)
     comment: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(100))  # "sheet:<sha256 of the file>" or "form"
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class SignalValue(Base):
-    """A signal's value frozen for a candidate when its round is frozen; null means missing."""
+    """A signal's value frozen for a candidate when its round is frozen; null means missing, `reason` says why."""
 
     __tablename__ = "signal_values"
     __table_args__ = (UniqueConstraint("candidate_id", "signal"),)
@@ -619,6 +667,9 @@ class SignalValue(Base):
     signal: Mapped[str] = mapped_column(String(100))
     value: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(String(30))  # tracker.vocab.METRIC_REASONS when value is null
+    window: Mapped[str | None] = mapped_column(String(10))  # days, "all", or null (a state as of the cutoff)
+    repositories: Mapped[int | None] = mapped_column(Integer)
 
 
 class RoundResult(Base):

@@ -15,7 +15,7 @@ __all__ = ["AWARD_STATUSES", "CERT_STATUSES", "COUNTING_AWARD_LABEL", "COUNTING_
            "DECIDED_AWARD_STATUSES", "FROZEN_AWARD_STATUSES", "CORRECTION_KINDS", "FOCUS_FIELDS", "ISSUE_STATES", "METRIC_REASONS",
            "NOT_COMPUTED",
            "ORGANISATION_KINDS", "PRODUCT_TYPES", "PULL_STATES", "REPO_STATES", "RESULT_STATUSES", "ROLES",
-           "ROUND_STATUSES", "RUN_STATUSES", "SCORE_STATUSES", "STREAMS", "Term", "Vocabulary"]
+           "ROUND_STATUSES", "CHECK_STATUSES", "AGGREGATIONS", "RUN_STATUSES", "SCORE_STATUSES", "STREAMS", "Term", "Vocabulary"]
 
 # --- communities ------------------------------------------------------------------------------------------------------
 
@@ -104,8 +104,6 @@ DECIDED_AWARD_STATUSES = AWARD_STATUSES.with_flag(DECIDED)  # approved, paid
 FROZEN_AWARD_STATUSES = AWARD_STATUSES.with_flag(FROZEN)  # approved, paid, to_recover, released
 COUNTING_AWARD_LABEL = "+".join(AWARD_STATUSES.zh(s) for s in COUNTING_AWARD_STATUSES)  # 已核算+已批准+已拨付
 
-# --- evaluation -------------------------------------------------------------------------------------------------------
-
 # --- metrics ----------------------------------------------------------------------------------------------------------
 
 # Why a signal has no value (missing is never zero; zero means "collected, and there was none").
@@ -117,11 +115,33 @@ METRIC_REASONS = Vocabulary(
     Term("no activity", "窗口内无可计算项", "nothing to measure"),  # a median or share over no items
 )
 
+# --- evaluation rounds (tracker/rounds; docs/rounds.md) ---------------------------------------------------------------
+
+# In lifecycle order: each step moves a round to the next status (tracker.rounds.lifecycle.NEXT).
 ROUND_STATUSES = Vocabulary(
     "round status",
     Term("draft", "草稿", "draft"),
-    Term("frozen", "已冻结", "frozen"),
-    Term("published", "已发布", "published"),
+    Term("open", "申报中", "open for applications"),
+    Term("checked", "已形式审查", "formally checked"),
+    Term("frozen", "数据已冻结", "data frozen"),
+    Term("scored", "专家已评分", "scored"),
+    Term("decided", "已集体研究", "decided"),
+    Term("publicised", "公示中", "publicised"),
+    Term("final", "已定稿", "final"),
+)
+
+CHECK_STATUSES = Vocabulary(
+    "formal check",
+    Term("pending", "待审查", "pending"),
+    Term("passed", "通过", "passed"),
+    Term("failed", "不通过", "failed"),
+)
+
+AGGREGATIONS = Vocabulary(
+    "aggregation",
+    Term("mean", "平均分", "mean"),
+    Term("trimmed", "去掉一个最高分和一个最低分后平均", "trimmed mean"),  # when at least 5 experts rated it
+    Term("median", "中位数", "median"),
 )
 
 SCORE_STATUSES = Vocabulary(

@@ -97,7 +97,7 @@ def parse_date(value: str | None, option: str):
 
 
 # command modules register themselves on `app`
-from tracker.cli import collect, core, ledger, metrics, people, sample, scoring  # noqa: E402,F401  (each registers its commands)
+from tracker.cli import collect, core, ledger, metrics, people, rounds, sample, scoring  # noqa: E402,F401  (each registers its commands)
 
 
 def _user_facing(exc: Exception) -> bool:
