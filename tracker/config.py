@@ -537,12 +537,16 @@ def check_config(directory: str | Path, env: dict[str, str] | None = None) -> tu
         return None, [Problem(str(directory), "", "configuration directory not found",
                               "pass --config DIR or set MTX_CONFIG, or run from the project directory")]
     sources = {name: read_yaml(directory, f"{name}.yaml", problems, required=(name == "communities"))
-               for name in ("communities", "organisations", "identities", "awards")}
+               for name in ("communities", "organisations", "identities", "awards", "rounds")}
     communities = _validate_communities(sources["communities"], problems) if sources["communities"] else None
     organisations = (validate_source(sources["organisations"], OrganisationsFile, problems)
                      if sources["organisations"] else OrganisationsFile())
     identities = validate_source(sources["identities"], IdentitiesFile, problems) if sources["identities"] else IdentitiesFile()
     awards = validate_source(sources["awards"], AwardRuleSet, problems) if sources["awards"] else None
+    if sources["rounds"]:
+        from tracker.rounds.checklist import RoundsFile
+
+        validate_source(sources["rounds"], RoundsFile, problems)
 
     for source in sources.values():
         if source is not None:
