@@ -118,9 +118,10 @@ def upgrade() -> None:
     op.add_column("evaluation_rounds", sa.Column("publicity_days", sa.Integer(), nullable=False, server_default="7"))
     for column in ("opened_at", "checked_at", "scored_at"):
         op.add_column("evaluation_rounds", sa.Column(column, tracker.models.UTCDateTime(timezone=True), nullable=True))
-    if op.get_bind().dialect.name == "sqlite":
-        _status_check(STATUSES)
+    if op.get_bind().dialect.name == "sqlite":  # both sets while the rows change, then the new one
+        _status_check(tuple(dict.fromkeys(OLD_STATUSES + STATUSES)))
         op.execute("UPDATE evaluation_rounds SET status = 'publicised' WHERE status = 'published'")
+        _status_check(STATUSES)
     else:
         op.execute("ALTER TABLE evaluation_rounds DROP CONSTRAINT ck_evaluation_rounds_status")
         op.execute("UPDATE evaluation_rounds SET status = 'publicised' WHERE status = 'published'")
@@ -170,6 +171,7 @@ def downgrade() -> None:
         for column in columns:
             op.execute(f'ALTER TABLE {table} DROP COLUMN "{column}"')
     if bind.dialect.name == "sqlite":
+        _status_check(tuple(dict.fromkeys(OLD_STATUSES + STATUSES)))
         op.execute("UPDATE evaluation_rounds SET status = 'published' WHERE status = 'publicised'")
         _status_check(OLD_STATUSES)
     else:
