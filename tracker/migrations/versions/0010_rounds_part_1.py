@@ -71,6 +71,9 @@ def _status_check(values: tuple[str, ...]) -> None:
 def _add_checked_column(table: str, column: str, type_sql: str, default: str, name: str, check: str) -> None:
     """A NOT NULL column with a default and a named CHECK, added without rebuilding the table."""
     if op.get_bind().dialect.name == "sqlite":
+        present = {row[1] for row in op.get_bind().exec_driver_sql(f"PRAGMA table_info({table})")}
+        if column in present:  # left in place by this revision's downgrade, with its constraint
+            return
         op.execute(f"ALTER TABLE {table} ADD COLUMN {column} {type_sql} NOT NULL DEFAULT '{default}' "
                    f"CONSTRAINT {name} CHECK ({check})")
     else:
