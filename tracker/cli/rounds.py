@@ -259,8 +259,11 @@ def rounds_import_scores(
             report = check_output_path(report, REPORT_SUFFIXES, "报告文件 / report file")
         except OutputPathError as exc:
             fail(str(exc))
+    from tracker.cli.ledger import _limits
+
+    limits = _limits(ctx, None)  # the same file limits as certificate imports (awards.yaml `limits:`)
     with _Step(ctx, round_ref) as step:
-        result = import_scores(step.session, step.actor, step.round, user, file, dry_run=dry_run)
+        result = import_scores(step.session, step.actor, step.round, user, file, dry_run=dry_run, limits=limits)
         if result.errors:
             step.session.rollback()
         if report is not None:
