@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -52,6 +53,7 @@ AWARD_STATUSES = vocab.AWARD_STATUSES.values
 ROUND_STATUSES = vocab.ROUND_STATUSES.values
 CHECK_STATUSES = vocab.CHECK_STATUSES.values
 AGGREGATIONS = vocab.AGGREGATIONS.values
+OBJECTION_STATUSES = vocab.OBJECTION_STATUSES.values
 SCORE_STATUSES = vocab.SCORE_STATUSES.values
 ROLES = vocab.ROLES.values
 CORRECTION_KINDS = vocab.CORRECTION_KINDS.values
@@ -597,6 +599,14 @@ class EvaluationRound(Base):
     frozen_at: Mapped[dt.datetime | None]
     scored_at: Mapped[dt.datetime | None]
     published_at: Mapped[dt.datetime | None]
+    allocation: Mapped[dict[str, Any] | None]  # the last `mtx rounds allocate`: rule, parameters, totals, notes
+    decided_at: Mapped[dt.datetime | None]
+    minutes_name: Mapped[str | None] = mapped_column(String(300))  # the committee's minutes, kept with the round
+    minutes_sha256: Mapped[str | None] = mapped_column(String(64))
+    minutes: Mapped[bytes | None] = mapped_column(LargeBinary)
+    publicity_start: Mapped[dt.date | None] = mapped_column(Date)
+    publicity_end: Mapped[dt.date | None] = mapped_column(Date)  # the last day of 公示
+    final_at: Mapped[dt.datetime | None]
 
 
 class RoundCandidate(Base):
@@ -684,7 +694,31 @@ class RoundResult(Base):
     rank: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(20), default="ranked")
     contributions: Mapped[dict[str, Any] | None]
-    recommended_amount: Mapped[int | None] = mapped_column(BigInteger)
+    recommended_amount: Mapped[int | None] = mapped_column(BigInteger)  # the allocation rule's amount
+    decided_amount: Mapped[int | None] = mapped_column(BigInteger)  # the committee's (equal unless it changed it)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RoundObjection(Base):
+    """异议 during 公示: written, never anonymous (name, unit, contact, evidence); the identity shown to administrators."""
+
+    __tablename__ = "round_objections"
+    __table_args__ = (CheckConstraint(_in("status", OBJECTION_STATUSES), name="status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("evaluation_rounds.id", ondelete="CASCADE"), index=True)
+    objector: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(300))
+    contact: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    evidence_name: Mapped[str] = mapped_column(String(300))
+    evidence_sha256: Mapped[str] = mapped_column(String(64))
+    evidence: Mapped[bytes] = mapped_column(LargeBinary)
+    received_by: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[dt.datetime | None]
 
 
 # --- users and the audit log ------------------------------------------------------------------------------------------

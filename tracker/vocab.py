@@ -15,7 +15,7 @@ __all__ = ["AWARD_STATUSES", "CERT_STATUSES", "COUNTING_AWARD_LABEL", "COUNTING_
            "DECIDED_AWARD_STATUSES", "FROZEN_AWARD_STATUSES", "CORRECTION_KINDS", "FOCUS_FIELDS", "ISSUE_STATES", "METRIC_REASONS",
            "NOT_COMPUTED",
            "ORGANISATION_KINDS", "PRODUCT_TYPES", "PULL_STATES", "REPO_STATES", "RESULT_STATUSES", "ROLES",
-           "ROUND_STATUSES", "CHECK_STATUSES", "AGGREGATIONS", "RUN_STATUSES", "SCORE_STATUSES", "STREAMS", "Term", "Vocabulary"]
+           "ROUND_STATUSES", "CHECK_STATUSES", "AGGREGATIONS", "OBJECTION_STATUSES", "RUN_STATUSES", "SCORE_STATUSES", "STREAMS", "Term", "Vocabulary"]
 
 # --- communities ------------------------------------------------------------------------------------------------------
 
@@ -148,6 +148,15 @@ SCORE_STATUSES = Vocabulary(
     "score status",
     Term("ranked", "已排名", "ranked"),
     Term("unavailable", "数据不足", "unavailable"),  # too little data: no score, no rank
+    Term("too_few_experts", "评审专家不足", "too few experts"),  # rounds: fewer complete expert sheets than required
+    Term("failed_check", "形式审查未通过", "failed the formal check"),  # rounds: never scored
+)
+
+OBJECTION_STATUSES = Vocabulary(
+    "objection status",
+    Term("open", "待处理", "open"),
+    Term("upheld", "异议成立", "upheld"),
+    Term("rejected", "异议不成立", "rejected"),
 )
 
 # --- people using the app ---------------------------------------------------------------------------------------------

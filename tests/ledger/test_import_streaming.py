@@ -170,6 +170,8 @@ def test_memory_stays_nearly_flat_in_the_number_of_rows(mtx, tmp_path, small_chu
         return str(write_csv(tmp_path / f"m{tag}.csv", rows))
 
     traced_peak(mtx, monkeypatch, "certs", "import", file(200, 1), mode)  # first use: caches, compiled statements
-    large = traced_peak(mtx, monkeypatch, "certs", "import", file(800, 2), mode)
-    small = traced_peak(mtx, monkeypatch, "certs", "import", file(200, 3), mode)
+    # the smaller of two runs each: in a worker that ran many other tests, SQLAlchemy's statement cache is full and a
+    # run may pay for recompiling what it evicted; that is a one-time cost, not memory per row
+    large = min(traced_peak(mtx, monkeypatch, "certs", "import", file(800, tag), mode) for tag in (2, 4))
+    small = min(traced_peak(mtx, monkeypatch, "certs", "import", file(200, tag), mode) for tag in (3, 5))
     assert (large - small) / 600 < limit, f"{(large - small) / 600:.0f} bytes per row"

@@ -294,3 +294,181 @@ def rounds_close_scoring(
         short = close_scoring(step.session, step.actor, step.round, accept_incomplete)
     _done("评分已结束 / scoring closed" + (f"; 专家不足 too few experts: {', '.join(c.slug for c in short)}"
                                           if short else ""))
+
+
+# --- part 2: results, allocation, decision, 公示, objections, exports ------------------------------------------------
+
+objection_app = typer.Typer(help="公示期异议 / objections during 公示", no_args_is_help=True)
+rounds_app.add_typer(objection_app, name="objection")
+
+
+@rounds_app.command("results")
+def rounds_results(ctx: typer.Context, round_ref: str = ROUND,
+                   as_json: bool = typer.Option(False, "--json", help="JSON output")) -> None:
+    """评审结果（冻结后为暂定，评分结束后为正式）/ results: provisional from frozen, final from scored."""
+    from tracker import vocab
+    from tracker.formatting import yuan
+    from tracker.rounds.results import compute_results, results_json
+
+    with _Step(ctx, round_ref) as step:
+        from tracker.access import require_role
+
+        require_role(step.actor, "admin", action="see a round's results")
+        results = compute_results(step.session, step.round)
+        data = results_json(step.round, results)
+    if as_json:
+        emit_json(data)
+        return
+    head = data["round"]
+    typer.echo(f"轮次 {head['id']} {head['year']}/{head['name']} — {'暂定结果 provisional' if head['provisional'] else '结果 results'}"
+               f"（汇总 {vocab.AGGREGATIONS.zh(head['aggregation'])}）")
+    for r in data["results"]:
+        flagged = [k for k, v in r["expert"].items() if v["flagged"]]
+        typer.echo(f"  {r['rank'] or '-':>3}  {r['community']:<24} {vocab.SCORE_STATUSES.zh(r['status'])}  "
+                   f"总分 {'-' if r['total'] is None else r['total']}  定量 {r['quantitative']}  专家 "
+                   f"{r['expert_points']}  覆盖 {r['coverage']:.0%}"
+                   + (f"  金额 {yuan(r['amount'])}" if r["amount"] else "")
+                   + (f"  分歧大 {', '.join(flagged)}" if flagged else "")
+                   + (f"  提示 {len(r['flags'])}" if r["flags"] else "")
+                   + (f"  （{r['reason']}）" if r["reason"] and r["status"] != "ranked" else ""))
+
+
+@rounds_app.command("allocate")
+def rounds_allocate(
+    ctx: typer.Context, round_ref: str = ROUND,
+    rule: str = typer.Option(..., "--rule", help="tiers | proportional | equal"),
+    tiers: Optional[str] = typer.Option(None, "--tiers", help="按名次的金额 / amounts by rank, e.g. 2000000,1000000,500000"),
+    top: Optional[int] = typer.Option(None, "--top", help="前 N 名 / the top N ranked (proportional, equal)"),
+) -> None:
+    """按规则在预算内分配资金（重新运行则替换）/ allocate the budget to ranked candidates; re-running replaces it."""
+    from tracker.formatting import yuan
+    from tracker.rounds.decision import allocate
+
+    amounts = None
+    if tiers:
+        try:
+            amounts = [int(x.strip().replace("_", "")) for x in tiers.split(",") if x.strip()]
+        except ValueError:
+            raise typer.BadParameter("whole yuan amounts separated by commas, e.g. 2000000,1000000", param_hint="--tiers")
+    with _Step(ctx, round_ref) as step:
+        allocation = allocate(step.session, step.actor, step.round, rule, tiers=amounts, top=top)
+    for slug, amount in allocation.amounts.items():
+        typer.echo(f"  {slug:<24} {yuan(amount)}")
+    for note in allocation.notes:
+        typer.echo(f"  · {note}")
+    _done(f"已分配 / allocated {yuan(allocation.allocated)}，预算剩余 / budget left {yuan(allocation.rest)}")
+
+
+@rounds_app.command("decide")
+def rounds_decide(
+    ctx: typer.Context, round_ref: str = ROUND,
+    minutes: Path = typer.Option(..., "--minutes", help="集体研究会议纪要文件 / the committee's minutes (kept with the round)"),
+    amount: Optional[list[str]] = typer.Option(None, "--amount", help="COMMUNITY=YUAN: an amount the committee changes"),
+    reason: Optional[list[str]] = typer.Option(None, "--reason", help="one per --amount, in the same order"),
+) -> None:
+    """记录集体研究决定 / record the committee's decision (scored -> decided); changed amounts need a reason."""
+    from tracker.formatting import yuan
+    from tracker.rounds.decision import decide
+
+    changes, reasons = {}, {}
+    for n, item in enumerate(amount or []):
+        slug, _, value = item.partition("=")
+        try:
+            changes[slug.strip()] = int(value.strip())
+        except ValueError:
+            raise typer.BadParameter(f"{item!r}: write COMMUNITY=YUAN, e.g. bayu-edu=1500000", param_hint="--amount")
+        if reason and n < len(reason):
+            reasons[slug.strip()] = reason[n]
+    with _Step(ctx, round_ref) as step:
+        decided = decide(step.session, step.actor, step.round, minutes, changes, reasons)
+    for slug, value in decided.items():
+        typer.echo(f"  {slug:<24} {yuan(value)}")
+    _done(f"集体研究决定已记录 / decision recorded: {yuan(sum(decided.values()))}")
+
+
+@rounds_app.command("publicise")
+def rounds_publicise(ctx: typer.Context, round_ref: str = ROUND,
+                     start: str = typer.Option(..., "--start", help="公示开始日（北京日期）/ first day, YYYY-MM-DD")) -> None:
+    """开始公示 / start 公示 for the round's publicity days (decided -> publicised)."""
+    from tracker.rounds.decision import publicise
+
+    day = parse_date(start, "--start")
+    with _Step(ctx, round_ref) as step:
+        end = publicise(step.session, step.actor, step.round, day)
+    _done(f"公示 / publicised {day} – {end}")
+
+
+@objection_app.command("add")
+def objection_add(
+    ctx: typer.Context, round_ref: str = ROUND,
+    objector: str = typer.Option(..., "--from", help="异议人（实名）/ the objector's real name"),
+    unit: str = typer.Option(..., "--unit", help="单位 / their unit"),
+    contact: str = typer.Option(..., "--contact", help="联系方式 / phone or address"),
+    evidence: Path = typer.Option(..., "--evidence", help="证明材料文件 / the evidence file"),
+    text: str = typer.Option(..., "--text", help="异议内容 / the objection"),
+) -> None:
+    """登记公示期异议（不受理匿名）/ record a written objection during 公示 (never anonymous)."""
+    from tracker.rounds.decision import add_objection
+
+    with _Step(ctx, round_ref) as step:
+        row = add_objection(step.session, step.actor, step.round, objector=objector, unit=unit, contact=contact,
+                            evidence=evidence, text=text)
+        number = row.id
+    _done(f"异议已登记 / objection recorded: {number}")
+
+
+@objection_app.command("resolve")
+def objection_resolve(
+    ctx: typer.Context, round_ref: str = ROUND, objection: int = typer.Argument(..., help="异议编号 / objection id"),
+    upheld: Optional[bool] = typer.Option(None, "--upheld/--rejected", help="异议成立或不成立 / the outcome"),
+    reason: str = typer.Option(..., "--reason", help="理由 / why"),
+) -> None:
+    """处理异议；成立则轮次回到"已集体研究" / resolve an objection; upheld returns the round to decided."""
+    from tracker.rounds.decision import resolve_objection
+
+    if upheld is None:
+        raise typer.BadParameter("give --upheld or --rejected", param_hint="--upheld/--rejected")
+    with _Step(ctx, round_ref) as step:
+        row = resolve_objection(step.session, step.actor, step.round, objection, upheld, reason)
+        status = step.round.status
+    _done(f"异议 {row.id}: {row.status}; 轮次 / round {status}")
+
+
+@rounds_app.command("finalise")
+def rounds_finalise(ctx: typer.Context, round_ref: str = ROUND) -> None:
+    """定稿 / finalise (publicised -> final): only after 公示 has ended and every objection is resolved."""
+    from tracker.rounds.decision import finalise
+
+    with _Step(ctx, round_ref) as step:
+        finalise(step.session, step.actor, step.round)
+    _done("轮次已定稿 / round final")
+
+
+@rounds_app.command("export")
+def rounds_export(ctx: typer.Context, round_ref: str = ROUND,
+                  file: Path = typer.Argument(..., help="公示名单.xlsx or .csv")) -> None:
+    """导出公示名单 / the public list: rank, community, applicant, total, amount."""
+    from tracker.rounds.export import write_public_list
+    from tracker.spreadsheet import OutputPathError
+
+    with _Step(ctx, round_ref) as step:
+        try:
+            path = write_public_list(step.session, step.actor, step.round, file)
+        except OutputPathError as exc:
+            fail(str(exc))
+    _done(f"公示名单已写入 / public list written: {path}")
+
+
+@rounds_app.command("workbook")
+def rounds_workbook(ctx: typer.Context, round_ref: str = ROUND,
+                    file: Path = typer.Argument(..., help="评审记录.xlsx")) -> None:
+    """导出评审记录（管理员）/ the committee's workbook: checks, experts, conflicts, ratings, results, decision, objections."""
+    from tracker.rounds.export import write_workbook
+    from tracker.spreadsheet import OutputPathError
+
+    with _Step(ctx, round_ref) as step:
+        try:
+            path = write_workbook(step.session, step.actor, step.round, file)
+        except OutputPathError as exc:
+            fail(str(exc))
+    _done(f"评审记录已写入 / workbook written: {path}")
