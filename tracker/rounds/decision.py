@@ -62,7 +62,7 @@ def allocate(session: Session, actor: Actor, round_: EvaluationRound, rule: str,
     try:
         allocation = by_rule(rule, ranked, budget=round_.budget, max_award=round_.max_award, tiers=tiers, top=top)
     except AllocationError as exc:
-        L._refuse(str(exc), "fix the allocation parameters")
+        L._refuse(exc.zh, exc.en)
     before = round_.allocation
     _store_results(session, round_, results, allocation.amounts)
     round_.allocation = {"rule": rule, "tiers": tiers, "top": top, "allocated": allocation.allocated,
