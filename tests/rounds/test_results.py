@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.rounds.test_lifecycle import (CANDIDATES, EXPERTS, PASSWORD, applied_and_checked, fill_sheet, mtx, ok,
-                                         refused, status)
+from tests.rounds.test_lifecycle import (CANDIDATES, EXPERTS, PASSWORD, applied_and_checked, fill_sheet,
+                                         ledger_usccs, ok, refused, status)
 from tracker.sample import build_sample
 from tracker.scoring.loading import PRESETS_DIR, load_model_file
 
@@ -161,3 +161,55 @@ def test_results_by_hand_allocation_decision_publicity_and_exports(capsys, score
     assert cells(tmp_path / "a.xlsx") == cells(tmp_path / "b.xlsx")
     titles = load_workbook(tmp_path / "a.xlsx").sheetnames
     assert titles == ["形式审查", "专家与回避", "专家评分", "汇总结果", "资金分配与集体研究", "异议", "过程记录"]
+
+
+def test_a_tie_goes_to_the_earlier_application_and_low_coverage_is_unavailable(capsys, db_url, tmp_path,
+                                                                               monkeypatch):
+    """Two communities made of the same repository tie on total, expert part and coverage: the one that applied first
+    ranks first. A community whose repository was never collected has only the expert part (30 of 100 points of
+    weight): coverage 0.30, below mantianxing's 0.60, so it is unavailable, never ranked."""
+    from sqlalchemy import select
+
+    from tracker import db as dbm
+    from tracker.models import Community, CommunityRepository, Repository
+
+    monkeypatch.setenv("MTX_TEST_EXPERT_PASSWORD", PASSWORD)
+    build_sample(db_url, scale=1)
+    with dbm.session_scope(db_url) as s:
+        shared = s.scalar(select(Repository).where(Repository.platform == "gitee", Repository.licence.is_not(None))
+                          .order_by(Repository.id).limit(1))
+        never = Repository(platform="github", api_url="https://api.github.com", path="example/never-collected",
+                           licence="MIT", state="active")
+        s.add(never)
+        s.flush()
+        for slug, repo in (("twin-a", shared), ("twin-b", shared), ("stale-c", never)):
+            community = Community(slug=slug, name_zh=f"{slug}（测试）", focus="education")
+            s.add(community)
+            s.flush()
+            s.add(CommunityRepository(community_id=community.id, repository_id=repo.id))
+    usccs = ledger_usccs(db_url)
+    ok(capsys, db_url, "rounds", "create", "--year", "2026", "--name", "平局", "--cutoff", "2026-10-31",
+       "--budget", "6000000", "--max-award", "2000000", "--min-experts", "3")
+    ok(capsys, db_url, "rounds", "open", "1")
+    for n, slug in enumerate(("twin-b", "twin-a", "stale-c")):  # twin-b applies first
+        ok(capsys, db_url, "rounds", "apply", "1", slug, "--applicant", f"单位{n}", "--enterprise", usccs[n])
+        ok(capsys, db_url, "rounds", "check", "1", slug, "--pass")
+    ok(capsys, db_url, "rounds", "close-check", "1")
+    for name in EXPERTS[:3]:
+        ok(capsys, db_url, "users", "add", name, "--role", "evaluator", "--password-env", "MTX_TEST_EXPERT_PASSWORD")
+        ok(capsys, db_url, "rounds", "experts", "add", "1", name)
+    ok(capsys, db_url, "rounds", "freeze", "1")
+    ratings = {s.name: 4 for s in EXPERT_SIGNALS}
+    for name in EXPERTS[:3]:
+        sheet, filled = tmp_path / f"{name}.xlsx", tmp_path / f"{name}-f.xlsx"
+        ok(capsys, db_url, "rounds", "scoresheet", "1", name, str(sheet))
+        fill_sheet(sheet, filled, ratings)
+        ok(capsys, db_url, "rounds", "import-scores", "1", name, str(filled))
+    ok(capsys, db_url, "rounds", "close-scoring", "1")
+    results = {r["community"]: r for r in json.loads(ok(capsys, db_url, "rounds", "results", "1", "--json"))["results"]}
+    a, b, c = results["twin-a"], results["twin-b"], results["stale-c"]
+    assert (a["total"], a["expert_points"], a["coverage"]) == (b["total"], b["expert_points"], b["coverage"])
+    assert a["expert_points"] == pytest.approx(30 * 4 / 5)  # every rating 4 of 5, weights adding up to 30
+    assert (b["rank"], a["rank"]) == (1, 2)
+    assert c["status"] == "unavailable" and c["rank"] is None
+    assert c["coverage"] == pytest.approx(0.30) and c["quantitative"] == 0
