@@ -626,6 +626,7 @@ class RoundCandidate(Base):
     check_items: Mapped[dict[str, Any] | None]  # the checklist as evaluated at the verdict
     checked_by: Mapped[str | None] = mapped_column(String(100))
     checked_at: Mapped[dt.datetime | None]
+    integrity_flags: Mapped[list[Any] | None]  # set at the freeze (tracker/rounds/integrity.py), shown, never scored
 
 
 class RoundExpert(Base):

@@ -239,7 +239,7 @@ def _candidates(session: Session, round_: EvaluationRound) -> list[tuple[RoundCa
 
 
 def freeze(session: Session, actor: Actor, round_: EvaluationRound, *, now: dt.datetime | None = None,
-           stale_after_days: int = 3) -> int:
+           stale_after_days: int = 3, integrity=None) -> int:
     """Every passed candidate's signals as of the cutoff under the round's model, stored; returns the rows written.
 
     From here on the round reads only these rows: new collections, identity corrections and configuration changes
@@ -266,6 +266,13 @@ def freeze(session: Session, actor: Actor, round_: EvaluationRound, *, now: dt.d
                                     repositories=value.repositories))
             written += 1
     session.flush()
+    if integrity is not None:  # the committee's integrity flags, as of the cutoff, kept with the frozen data
+        from tracker.rounds.integrity import integrity_flags
+
+        flags = integrity_flags(session, [c.community_id for c, _ in passed], round_.data_cutoff, integrity)
+        for candidate, _ in passed:
+            candidate.integrity_flags = [{"code": f.code, "label": f.label_zh, "detail": f.detail, "value": f.value,
+                                          "threshold": f.threshold} for f in flags.get(candidate.community_id, [])]
     _advance(session, actor, round_, "frozen", {"signals": written, "candidates": len(passed),
                                                 "model_hash": round_.model_hash, "cutoff": round_.data_cutoff})
     return written

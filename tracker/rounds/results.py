@@ -115,9 +115,9 @@ def compute_results(session: Session, round_: EvaluationRound) -> list[Candidate
             reason = (f"完整评分的专家 {coverage[slug].experts} 人，少于 {round_.min_experts} 人 / "
                       f"{coverage[slug].experts} complete expert sheets, fewer than {round_.min_experts}")
         out.append(CandidateResult(candidate.id, slug, candidate.applicant, candidate.applied_at, status, None,
-                                   scored.score if status == "ranked" else
-                                   (None if scored.score is None else scored.score), quantitative, expert_points,
-                                   scored.coverage, expert_values, amount=amounts.get(candidate.id), reason=reason))
+                                   scored.score, quantitative, expert_points, scored.coverage, expert_values,
+                                   flags=list(candidate.integrity_flags or []), amount=amounts.get(candidate.id),
+                                   reason=reason))
     ranked = sorted((r for r in out if r.status == "ranked"),
                     key=lambda r: (-r.total, -r.expert_points, -r.coverage, r.applied_at, r.candidate_id))
     for position, result in enumerate(ranked, start=1):

@@ -1,5 +1,5 @@
 """evaluation rounds, part 2: allocation, the committee's decision and minutes, 公示 and objections, two more result
-statuses (too_few_experts, failed_check)
+statuses (too_few_experts, failed_check), the integrity flags stored with each candidate at the freeze
 
 `round_results` is referenced by no table, so SQLite may rebuild it for the status constraint; `evaluation_rounds` gets
 plain ALTER TABLE ... ADD COLUMN (it is referenced with ON DELETE CASCADE and must not be rebuilt).
@@ -48,6 +48,8 @@ ROUND_COLUMNS = (
 def upgrade() -> None:
     for name, type_ in ROUND_COLUMNS:
         op.add_column("evaluation_rounds", sa.Column(name, type_(), nullable=True))
+    op.add_column("round_candidates", sa.Column("integrity_flags", sa.JSON().with_variant(
+        postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True))
     _score_statuses(SCORE_STATUSES)
     with op.batch_alter_table("round_results") as batch:
         batch.add_column(sa.Column("decided_amount", sa.BigInteger(), nullable=True))
@@ -90,3 +92,4 @@ def downgrade() -> None:
     _score_statuses(SCORE_STATUSES_BEFORE)
     for name, _ in reversed(ROUND_COLUMNS):
         op.execute(f'ALTER TABLE evaluation_rounds DROP COLUMN "{name}"')
+    op.execute('ALTER TABLE round_candidates DROP COLUMN "integrity_flags"')
