@@ -35,7 +35,8 @@ def test_roles_and_focus_fields_come_from_the_vocabulary():
 
 def test_result_statuses_include_partial_and_score_statuses_are_ranked_or_unavailable():
     assert "partial" in vocab.RESULT_STATUSES and vocab.RESULT_STATUSES.zh("partial") == "部分完成"
-    assert vocab.SCORE_STATUSES.labels() == {"ranked": "已排名", "unavailable": "数据不足"}
+    assert vocab.SCORE_STATUSES.labels() == {"ranked": "已排名", "unavailable": "数据不足",
+                                             "too_few_experts": "评审专家不足", "failed_check": "形式审查未通过"}
 
 
 def test_award_status_properties():
