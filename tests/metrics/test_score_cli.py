@@ -43,7 +43,7 @@ def test_the_live_score_is_the_quantitative_part_on_its_own_points(capsys, sampl
     quantitative = [s for s in MANTIANXING.signals if not s.name.startswith("expert_")]
     assert data["part"] == "quantitative" and data["max_score"] == 70  # mantianxing: 70 of 100 points from data
     assert data["pending"] == [s.name for s in MANTIANXING.signals if s.name.startswith("expert_")]
-    assert len(data["results"]) == 12
+    assert len(data["results"]) == 13  # the demo's 12 communities and the integrity case
     for result in data["results"]:
         signals = result["signals"]
         assert set(signals) == {s.name for s in quantitative}  # expert ratings are pending, not zero
@@ -200,7 +200,7 @@ def test_reading_whole_tables_gives_what_in_lists_give(capsys, sample_db_url, mo
     monkeypatch.setattr(facts, "WHOLE_TABLE", 0)
     assert metrics_json(capsys, sample_db_url) == by_lists
     code, out, _ = mtx(capsys, sample_db_url, "metrics", "--as-of", AS_OF, "--format", "json", "--by", "repository")
-    assert json.loads(out) == repositories and len(repositories) == 40
+    assert json.loads(out) == repositories and len(repositories) == 42  # 40, and the integrity case's 2
 
 
 def test_a_repository_no_longer_collected_counts_with_what_was_collected(capsys, sample_db_url):

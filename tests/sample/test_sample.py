@@ -185,8 +185,41 @@ def test_ledger_hard_cases_are_present(sample_db_url):
 @pytest.mark.postgres
 def test_sample_builds_on_every_backend_and_leaves_sequences_usable(db_url):
     summary = build_sample(db_url, scale=1)
-    assert summary.counts["communities"] == 12
+    assert summary.counts["communities"] == 13  # the demo's 12 and the integrity case
     with dbm.session_scope(db_url) as s:
         s.add(Community(slug="added-later", name_zh="后加社区", focus="other"))
     with dbm.session_scope(db_url) as s:
-        assert s.scalar(select(Community.id).where(Community.slug == "added-later")) == 13
+        assert s.scalar(select(Community.id).where(Community.slug == "added-later")) == 14
+
+
+# rows that sum over everyone's commits: the integrity case's contributors (people of the sample) change them
+EVERYONE_ROWS = {"activity_months": lambda row: True, "activity_people": lambda row: row[0] == "a",
+                 "people_resolution_state": lambda row: True}
+
+
+def test_the_integrity_case_adds_its_own_rows_and_changes_no_other_community(tmp_path, sample_db, monkeypatch):
+    """Built without it (its step skipped), every other row is the same: no random stream, id or person shifted."""
+    from tracker.sample import integrity_case
+
+    monkeypatch.setattr(integrity_case, "add_community", lambda world: None)
+    without_url = fresh(tmp_path, "without.db")
+    build_sample(without_url, scale=1)
+    without, with_case = dump(without_url), dump(f"sqlite:///{sample_db}")
+    assert len(without["communities"]) == 12 and len(with_case["communities"]) == 13
+    with dbm.session_scope(f"sqlite:///{sample_db}") as s:
+        case = s.scalar(select(Community.id).where(Community.slug == integrity_case.SLUG))
+        case_repos = set(s.scalars(select(CommunityRepository.repository_id)
+                                   .where(CommunityRepository.community_id == case)))
+    assert len(case_repos) == len(integrity_case.REPOSITORIES)
+    for table, rows in without.items():
+        everyone = EVERYONE_ROWS.get(table, lambda row: False)
+        missing = [r for r in set(rows) - set(with_case[table]) if not everyone(r)]
+        assert not missing, (table, missing[:3])
+    added = {table: set(rows) - set(without[table]) for table, rows in with_case.items()}
+    assert [r[0] for r in added["communities"]] == [case]
+    assert {r[0] for r in added["repositories"]} == case_repos
+    with dbm.get_engine(f"sqlite:///{sample_db}").connect() as conn:
+        columns = [c[1] for c in conn.execute(text("PRAGMA table_info(commits)"))]
+    repo_column = columns.index("repository_id")
+    assert added["commits"] and {r[repo_column] for r in added["commits"]} == case_repos
+    assert len(with_case["people"]) == len(without["people"])  # its contributors are people of the sample

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 # OSI-approved licences most used in China's open-source projects, and the 木兰 (Mulan) licences, as SPDX ids
 DEFAULT_LICENCES = (
@@ -33,10 +33,41 @@ class Checklist(BaseModel):
     manual: list[str] = Field(default_factory=list, description="items the office checks by hand")
 
 
+class Integrity(BaseModel):
+    """Thresholds of the integrity flags (tracker/rounds/integrity.py): shown to the committee, never a score.
+
+    Days are Beijing days ending at the round's cutoff; a flag is raised only when its measure is strictly above the
+    threshold, so a measure exactly at it does not flag."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    window_days: int = Field(365, ge=2, description="the baseline window (12 months): the weekly average the burst is "
+                                                     "compared with, and the commits the newcomer share is taken of")
+    burst_days: int = Field(60, ge=1, description="the recent window whose weekly commit rate is compared")
+    burst_ratio: float = Field(3.0, gt=0, description="flag when the recent weekly rate is above this many times "
+                                                      "the baseline weekly average")
+    newcomer_days: int = Field(90, ge=1, description="people whose first counted commit in the community, ever, "
+                                                     "falls in these last days are newcomers")
+    newcomer_share: float = Field(0.3, gt=0, lt=1, description="flag when newcomers made more than this share of "
+                                                               "the baseline window's commits")
+    star_days: int = Field(30, ge=1, description="stars now compared with the stars this many days before the cutoff")
+    star_ratio: float = Field(5.0, gt=1, description="flag when stars grew to more than this many times")
+    star_from_zero: int = Field(20, ge=1, description="with no stars at the start, the ratio is taken against one "
+                                                      "star and the flag also needs at least this many stars now")
+
+    @model_validator(mode="after")
+    def _inside_the_window(self):
+        for key in ("burst_days", "newcomer_days"):
+            if getattr(self, key) >= self.window_days:
+                raise ValueError(f"{key} ({getattr(self, key)}) must be shorter than window_days ({self.window_days})")
+        return self
+
+
 class RoundsFile(BaseModel):
-    model_config = ConfigDict(extra="allow")  # part 2 adds its own sections (integrity thresholds)
+    model_config = ConfigDict(extra="allow")  # part 2 may add sections of its own
 
     checklist: Checklist = Field(default_factory=Checklist)
+    integrity: Integrity = Field(default_factory=Integrity)
 
 
 class RoundsConfigError(ValueError):

@@ -38,7 +38,7 @@ from tracker.models import (
     RepositoryContributor,
     RepositorySnapshot,
 )
-from tracker.sample import names
+from tracker.sample import integrity_case, names
 
 DEFAULT_SEED = 2025
 DEFAULT_AS_OF = dt.date(2026, 10, 31)  # the last day, in Beijing: activity up to 2026-10-31 23:59:59 +08:00
@@ -74,9 +74,9 @@ def expected_sizes(scale: int) -> dict[str, int]:
     """What a scale promises (the tests hold the build to within 10 %)."""
     if scale < 1:
         raise SampleError("scale must be at least 1")
-    return {
-        "communities": 12 if scale == 1 else 10 * scale,
-        "repositories": 40 if scale == 1 else 100 * scale,
+    return {  # scale 1: the demo's 12 communities and 40 repositories, and the integrity case's 1 and 2
+        "communities": 13 if scale == 1 else 10 * scale,
+        "repositories": 42 if scale == 1 else 100 * scale,
         "commits": 20_000 * scale,
         "people": 300 * scale,
         "enterprises": 15 * scale,
@@ -279,6 +279,7 @@ class _RepoInfo:
     weight: float
     mirror_of: int | None = None
     stop_month: int | None = None
+    burst: object | None = None  # the integrity case's plan (tracker/sample/integrity_case.py)
 
 
 class _World:
@@ -373,7 +374,8 @@ class _World:
         specs = list(names.COMMUNITIES)
         shapes = ["growing", "declining", "steady", "seasonal", "company", "single", "steady", "growing"]
         focuses = ["automotive", "smart-terminal", "education", "other", "automotive", "smart-terminal"]
-        for i in range(len(specs), self.sizes["communities"]):
+        generated = self.sizes["communities"] - (1 if self.scale == 1 else 0)  # the demo's integrity case: below
+        for i in range(len(specs), generated):
             specs.append((f"sample-{i:04d}", f"示例社区 {i:04d}", focuses[i % len(focuses)], shapes[i % len(shapes)],
                           rng.randrange(len(self.org_defs))))
         if self.scale == 1:
@@ -401,6 +403,8 @@ class _World:
         open_pools = [c for c in self.communities if c["shape"] not in ("single", "company")] or self.communities
         for k, i in enumerate(i for i in range(len(self.people)) if i not in pooled):
             open_pools[k % len(open_pools)]["pool"].append(i)
+        if self.scale == 1:  # the demo's integrity case, after everything above so that it shifts nothing there
+            integrity_case.add_community(self)
         self.progress("repositories", len(self.repos), len(self.repos))
 
     def _pool(self, rng: random.Random, shape: str, applicant: int) -> list[int]:
@@ -448,11 +452,14 @@ class _World:
         if state == "empty":
             weight = 0.0
         self.repos.append(_RepoInfo(rid, ci, platform, path, state, weight, mirror_of, stop_month))
+        licence = rng.choice(["Apache-2.0", "Apache-2.0", "MulanPSL-2.0", "MIT", "BSD-3-Clause", "GPL-2.0-only", None])
+        self._repository_rows(community, rid, platform, path, licence, state)
+
+    def _repository_rows(self, community: dict, rid: int, platform: str, path: str, licence: str | None,
+                         state: str = "active") -> None:
         self.w.add(Repository, {"id": rid, "platform": platform, "api_url": _api_url(platform), "path": path,
                                 "web_url": f"https://{_web_host(platform)}/{path}", "default_branch": "master"
-                                if platform in ("gitee", "gitcode") else "main",
-                                "licence": rng.choice(["Apache-2.0", "Apache-2.0", "MulanPSL-2.0", "MIT", "BSD-3-Clause",
-                                                       "GPL-2.0-only", None]),
+                                if platform in ("gitee", "gitcode") else "main", "licence": licence,
                                 "state": state, "is_fork": False, "description": f"{path}（示例仓库）",
                                 "first_seen_at": self.as_of_dt})
         self.w.add(CommunityRepository, {"community_id": community["id"], "repository_id": rid, "source": "config"})
@@ -481,7 +488,7 @@ class _World:
         return account_id
 
     def activity(self) -> None:
-        total_weight = sum(r.weight for r in self.repos if r.mirror_of is None) or 1.0
+        total_weight = sum(r.weight for r in self.repos if r.mirror_of is None and r.burst is None) or 1.0
         target = self.sizes["commits"]
         generated: dict[int, list[dict]] = {}
         for position, repo in enumerate(self.repos, 1):
@@ -490,6 +497,8 @@ class _World:
             if repo.mirror_of is not None:
                 commits = [dict(c, repository_id=repo.id) for c in generated.pop(repo.mirror_of)]
                 commits = [self._relink(c, repo.platform) for c in commits]
+            elif repo.burst is not None:
+                commits = integrity_case.commits(self, rng, repo, community)
             else:
                 n = round(target * repo.weight / total_weight)
                 commits = self._commits(rng, repo, community, n)
@@ -500,7 +509,9 @@ class _World:
             self._releases(rng, repo)
             served = registry.get(repo.platform).streams  # a plain git host has no issues, pulls or stars
             open_issues = self._work_items(rng, repo, community, len(commits)) if "issues" in served else 0
-            if "repo" in served:
+            if "repo" in served and repo.burst is not None:
+                integrity_case.snapshots(self, rng, repo, open_issues)
+            elif "repo" in served:
                 self._snapshots(rng, repo, community, open_issues)
             self._contributors(repo, commits)
             self.progress("activity", position, len(self.repos))
@@ -539,30 +550,35 @@ class _World:
                 else:
                     person = self.people[rng.choices(pool, zipf)[0]]
                 when = start + dt.timedelta(seconds=rng.randrange(span))
-                linked = is_bot or rng.random() < 0.85
-                is_merge = rng.random() < 0.06
-                email = person.email
-                if person.extra_emails and rng.random() < 0.5:
-                    email = rng.choice(person.extra_emails)
-                account = self._account(repo.platform, person, linked)
-                web_merge = is_merge and repo.platform != "git" and rng.random() < 0.7
-                commits.append({
-                    "repository_id": repo.id, "sha": f"{rng.getrandbits(160):040x}",
-                    "author_name": person.name, "author_email": email, "author_time": when,
-                    "committer_name": "GitHub" if web_merge and repo.platform == "github" else
-                    ("Gitee" if web_merge else person.name),
-                    "committer_email": f"noreply@{_web_host(repo.platform)}" if web_merge else email,
-                    "committer_time": when + dt.timedelta(minutes=rng.randrange(0, 600)) if is_merge else when,
-                    "author_account_id": account, "committer_account_id": None if web_merge else account,
-                    "author_identity_id": self._identity(account, email, person.name, person.is_bot),
-                    "is_merge": is_merge, "is_bot": person.is_bot,
-                    "message_title": f"{rng.choice(VERBS)} "
-                                     f"{rng.choice(names.REPO_WORDS)}"
-                                     + (" (Merge pull request)" if is_merge else ""),
-                    "_person": person, "_linked": linked,
-                })
+                commits.append(self._commit_row(rng, repo, person, when, is_bot))
         commits.sort(key=lambda c: c["author_time"])
         return commits
+
+    def _commit_row(self, rng: random.Random, repo: _RepoInfo, person: _PersonInfo, when: dt.datetime,
+                    is_bot: bool) -> dict:
+        """One commit by ``person`` at ``when``: linked or not, a merge or not, its sha and title, from ``rng``."""
+        linked = is_bot or rng.random() < 0.85
+        is_merge = rng.random() < 0.06
+        email = person.email
+        if person.extra_emails and rng.random() < 0.5:
+            email = rng.choice(person.extra_emails)
+        account = self._account(repo.platform, person, linked)
+        web_merge = is_merge and repo.platform != "git" and rng.random() < 0.7
+        return {
+            "repository_id": repo.id, "sha": f"{rng.getrandbits(160):040x}",
+            "author_name": person.name, "author_email": email, "author_time": when,
+            "committer_name": "GitHub" if web_merge and repo.platform == "github" else
+            ("Gitee" if web_merge else person.name),
+            "committer_email": f"noreply@{_web_host(repo.platform)}" if web_merge else email,
+            "committer_time": when + dt.timedelta(minutes=rng.randrange(0, 600)) if is_merge else when,
+            "author_account_id": account, "committer_account_id": None if web_merge else account,
+            "author_identity_id": self._identity(account, email, person.name, person.is_bot),
+            "is_merge": is_merge, "is_bot": person.is_bot,
+            "message_title": f"{rng.choice(VERBS)} "
+                             f"{rng.choice(names.REPO_WORDS)}"
+                             + (" (Merge pull request)" if is_merge else ""),
+            "_person": person, "_linked": linked,
+        }
 
     def _releases(self, rng: random.Random, repo: _RepoInfo) -> None:
         if repo.state == "empty" or repo.weight == 0:
