@@ -213,3 +213,25 @@ def test_a_tie_goes_to_the_earlier_application_and_low_coverage_is_unavailable(c
     assert (b["rank"], a["rank"]) == (1, 2)
     assert c["status"] == "unavailable" and c["rank"] is None
     assert c["coverage"] == pytest.approx(0.30) and c["quantitative"] == 0
+
+
+def test_the_integrity_flags_reach_the_committee(capsys, db_url, monkeypatch):
+    """The sample's chaotianmen-widgets is built to trip all three flags (tests/rounds/test_integrity.py computes them
+    independently); frozen with the round, they are shown in its results and change no score."""
+    build_sample(db_url, scale=1)
+    usccs = ledger_usccs(db_url)
+    ok(capsys, db_url, "rounds", "create", "--year", "2026", "--name", "提示", "--cutoff", "2026-10-31",
+       "--budget", "6000000", "--max-award", "2000000", "--min-experts", "1")
+    ok(capsys, db_url, "rounds", "open", "1")
+    for n, slug in enumerate(("chaotianmen-widgets", "bayu-edu")):
+        ok(capsys, db_url, "rounds", "apply", "1", slug, "--applicant", f"单位{n}", "--enterprise", usccs[n])
+        ok(capsys, db_url, "rounds", "check", "1", slug, "--pass")
+    ok(capsys, db_url, "rounds", "close-check", "1")
+    ok(capsys, db_url, "rounds", "freeze", "1")
+    results = {r["community"]: r for r in json.loads(ok(capsys, db_url, "rounds", "results", "1", "--json"))["results"]}
+    assert [f["code"] for f in results["chaotianmen-widgets"]["flags"]] == ["commit_burst", "newcomer_commits",
+                                                                            "star_jump"]
+    assert results["bayu-edu"]["flags"] == []
+    live = {r["name"]: r for r in json.loads(ok(capsys, db_url, "score", "--as-of", "2026-10-31", "--json"))["results"]}
+    quantitative = sum(s["points"] for s in live["chaotianmen-widgets"]["signals"].values())
+    assert results["chaotianmen-widgets"]["quantitative"] == pytest.approx(quantitative, abs=0.07)  # no score change

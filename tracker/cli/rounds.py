@@ -177,9 +177,15 @@ def rounds_freeze(ctx: typer.Context, round_ref: str = ROUND) -> None:
     from tracker.cli.metrics import _stale_after_days
     from tracker.rounds.lifecycle import freeze
 
+    from tracker.rounds.checklist import RoundsConfigError, load_rounds_config
+
     stale = _stale_after_days(state(ctx).config_dir / "communities.yaml")
+    try:
+        integrity = load_rounds_config(state(ctx).config_dir).integrity
+    except RoundsConfigError as exc:
+        fail(str(exc))
     with _Step(ctx, round_ref) as step:
-        written = freeze(step.session, step.actor, step.round, stale_after_days=stale)
+        written = freeze(step.session, step.actor, step.round, stale_after_days=stale, integrity=integrity)
         cutoff = step.round.data_cutoff
     _done(f"数据已冻结 / data frozen: {written} signal values as of {cutoff}")
 
