@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.rounds.test_lifecycle import (CANDIDATES, EXPERTS, PASSWORD, applied_and_checked, fill_sheet,
-                                         ledger_usccs, ok, refused, status)
+from tests.rounds.test_lifecycle import EXPERTS, PASSWORD, ledger_usccs, ok, refused, status
 from tracker.sample import build_sample
 from tracker.scoring.loading import PRESETS_DIR, load_model_file
 
@@ -19,9 +18,14 @@ pytestmark = pytest.mark.postgres
 
 MODEL = load_model_file(PRESETS_DIR / "mantianxing.yaml")
 EXPERT_SIGNALS = [s for s in MODEL.signals if s.name.startswith("expert_")]
-PASSED = CANDIDATES[:5]
-CONFLICT = (EXPERTS[0], PASSED[1])  # expert1 withdraws from cq-gov-data before scoring
-BASE = {slug: 4.5 - 0.5 * n for n, slug in enumerate(PASSED)}  # 4.5, 4.0, 3.5, 3.0, 2.5
+# six applications, in this order: two sample communities, twin-b and twin-a (one and the same repository: a tie the
+# earlier application breaks), stale-c (its repository never collected: below the model's coverage), and one that
+# fails the formal check (no USCC)
+APPLIED = ["bayu-edu", "cq-gov-data", "twin-b", "twin-a", "stale-c", "liangjiang-adas"]
+PASSED = APPLIED[:5]
+FAILING = APPLIED[5]
+CONFLICT = (EXPERTS[0], "cq-gov-data")  # expert1 withdraws from cq-gov-data before scoring
+BASE = {"bayu-edu": 4.5, "cq-gov-data": 4.0, "twin-b": 3.5, "twin-a": 3.5, "stale-c": 3.0}
 SPREAD = [-2.0, -0.5, 0.0, 0.0, 0.5, 0.5, 0.5]  # the first signal: a wide spread (flagged where max - min > 2)
 NARROW = [-0.5, 0.0, 0.0, 0.5, 0.0, 0.0, 0.5]
 
@@ -40,14 +44,42 @@ def aggregate(values: list[float], how: str) -> float:
     return sum(values) / len(values)
 
 
+def add_twins_and_stale(url) -> None:
+    from sqlalchemy import select
+
+    from tracker import db as dbm
+    from tracker.models import Community, CommunityRepository, Repository
+
+    with dbm.session_scope(url) as s:
+        shared = s.scalar(select(Repository).where(Repository.platform == "gitee", Repository.licence.is_not(None))
+                          .order_by(Repository.id).limit(1))
+        never = Repository(platform="github", api_url="https://api.github.com", path="example/never-collected",
+                           licence="MIT", state="active")
+        s.add(never)
+        s.flush()
+        for slug, repo in (("twin-a", shared), ("twin-b", shared), ("stale-c", never)):
+            community = Community(slug=slug, name_zh=f"{slug}（测试）", focus="education")
+            s.add(community)
+            s.flush()
+            s.add(CommunityRepository(community_id=community.id, repository_id=repo.id))
+
+
 @pytest.fixture
 def scored_round(db_url, capsys, tmp_path, monkeypatch, request):
     monkeypatch.setenv("MTX_TEST_EXPERT_PASSWORD", PASSWORD)
     build_sample(db_url, scale=1)
+    add_twins_and_stale(db_url)
     how = request.param
     ok(capsys, db_url, "rounds", "create", "--year", "2026", "--name", f"特色开源社区-{how}", "--cutoff",
        "2026-10-31", "--budget", "6000000", "--max-award", "2000000", "--aggregation", how)
-    applied_and_checked(capsys, db_url)
+    ok(capsys, db_url, "rounds", "open", "1")
+    usccs = ledger_usccs(db_url)
+    for n, slug in enumerate(PASSED):
+        ok(capsys, db_url, "rounds", "apply", "1", slug, "--applicant", f"申报单位{n}", "--enterprise", usccs[n])
+        ok(capsys, db_url, "rounds", "check", "1", slug, "--pass")
+    ok(capsys, db_url, "rounds", "apply", "1", FAILING, "--applicant", "未填代码的单位")
+    ok(capsys, db_url, "rounds", "check", "1", FAILING, "--fail", "--reason", "未提供统一社会信用代码")
+    ok(capsys, db_url, "rounds", "close-check", "1")
     for name in EXPERTS:
         ok(capsys, db_url, "users", "add", name, "--role", "evaluator", "--password-env", "MTX_TEST_EXPERT_PASSWORD")
         ok(capsys, db_url, "rounds", "experts", "add", "1", name)
@@ -81,7 +113,7 @@ def test_results_by_hand_allocation_decision_publicity_and_exports(capsys, score
     assert [r["total"] for r in provisional["results"]] == [r["total"] for r in data["results"]]
     live = {r["name"]: r for r in json.loads(ok(capsys, url, "score", "--as-of", "2026-10-31", "--json"))["results"]}
     by = {r["community"]: r for r in data["results"]}
-    assert by[CANDIDATES[5]]["status"] == "failed_check" and by[CANDIDATES[5]]["rank"] is None
+    assert by[FAILING]["status"] == "failed_check" and by[FAILING]["rank"] is None
     expected_totals = {}
     for slug in PASSED:
         experts = [e for e in range(7) if (EXPERTS[e], slug) != CONFLICT]
@@ -98,19 +130,36 @@ def test_results_by_hand_allocation_decision_publicity_and_exports(capsys, score
         assert by[slug]["quantitative"] == pytest.approx(quantitative, abs=0.07)
         assert by[slug]["expert_points"] == pytest.approx(points, abs=0.006)
         expected_totals[slug] = by[slug]["quantitative"] + points
-        assert by[slug]["total"] == pytest.approx(expected_totals[slug], abs=0.011)
-        assert by[slug]["status"] == "ranked"
-    order = sorted(PASSED, key=lambda s: -by[s]["total"])
-    assert [r["community"] for r in data["results"][:5]] == order
-    assert [by[s]["rank"] for s in order] == [1, 2, 3, 4, 5]
+        if slug != "stale-c":  # unavailable: no total at all (below)
+            assert by[slug]["total"] == pytest.approx(expected_totals[slug], abs=0.011)
+        present = 30 + sum(s.weight for s in MODEL.signals if not s.name.startswith("expert_")
+                           and live[slug]["signals"][s.name]["value"] is not None)
+        assert by[slug]["coverage"] == pytest.approx(present / 100, abs=1e-4)
+    # stale-c: only the expert part (30 of 100) present -> coverage 0.30 < 0.60: unavailable, never ranked
+    assert by["stale-c"]["coverage"] == pytest.approx(0.30) and by["stale-c"]["quantitative"] == 0
+    assert by["stale-c"]["status"] == "unavailable" and by["stale-c"]["rank"] is None
+    assert by["stale-c"]["total"] is None
+    # the twins tie on total, expert part and coverage: twin-b applied first and ranks first
+    assert [by["twin-a"][k] for k in ("total", "expert_points", "coverage")] == \
+        [by["twin-b"][k] for k in ("total", "expert_points", "coverage")]
+    ranked = [s for s in PASSED if s != "stale-c"]
+    assert all(by[s]["status"] == "ranked" for s in ranked)
+    order = sorted(ranked, key=lambda s: (-by[s]["total"], -by[s]["expert_points"], -by[s]["coverage"],
+                                          APPLIED.index(s)))
+    assert order.index("twin-b") == order.index("twin-a") - 1
+    assert [r["community"] for r in data["results"][:4]] == order
+    assert [by[s]["rank"] for s in order] == [1, 2, 3, 4]
+
+    again = json.loads(ok(capsys, url, "rounds", "results", "1", "--json"))
+    assert again == data  # recomputed from what the round stored: the same results
 
     # allocation: tiers from the top as far as the budget goes
     refused(capsys, url, "rounds", "allocate", "1", "--rule", "tiers", "--tiers", "3000000", words="max award")
     ok(capsys, url, "rounds", "allocate", "1", "--rule", "tiers", "--tiers", "2000000,1000000,500000")
     amounts = {r["community"]: r["amount"] for r in json.loads(ok(capsys, url, "rounds", "results", "1",
                                                                   "--json"))["results"]}
-    assert [amounts[s] for s in order] == [2_000_000, 1_000_000, 500_000, None, None]
-    assert amounts[CANDIDATES[5]] is None
+    assert [amounts[s] for s in order] == [2_000_000, 1_000_000, 500_000, None]
+    assert amounts[FAILING] is None and amounts["stale-c"] is None
 
     # the committee: minutes kept with the round, a changed amount needs a reason and stays within the rules
     minutes = tmp_path / "纪要.pdf"
@@ -119,7 +168,9 @@ def test_results_by_hand_allocation_decision_publicity_and_exports(capsys, score
             words="--reason")
     refused(capsys, url, "rounds", "decide", "1", "--minutes", str(minutes), "--amount", f"{order[0]}=2500000",
             "--reason", "x", words="maximum")
-    refused(capsys, url, "rounds", "decide", "1", "--minutes", str(minutes), "--amount", f"{CANDIDATES[5]}=100000",
+    refused(capsys, url, "rounds", "decide", "1", "--minutes", str(minutes), "--amount", f"{FAILING}=100000",
+            "--reason", "x", words="only ranked")
+    refused(capsys, url, "rounds", "decide", "1", "--minutes", str(minutes), "--amount", "stale-c=100000",
             "--reason", "x", words="only ranked")
     ok(capsys, url, "rounds", "decide", "1", "--minutes", str(minutes), "--amount", f"{order[2]}=800000",
        "--reason", "示范性突出，集体研究上调")
@@ -155,64 +206,12 @@ def test_results_by_hand_allocation_decision_publicity_and_exports(capsys, score
         assert cells(first) == cells(second)
     public = cells(tmp_path / "a-公示名单.csv")
     assert [row[1] for row in public[1:]] == order
-    assert [int(row[5]) for row in public[1:]] == [2_000_000, 1_000_000, 500_000, 0, 0]
+    assert [int(row[5]) for row in public[1:]] == [2_000_000, 1_000_000, 500_000, 0]
     ok(capsys, url, "rounds", "workbook", "1", str(tmp_path / "a.xlsx"))
     ok(capsys, url, "rounds", "workbook", "1", str(tmp_path / "b.xlsx"))
     assert cells(tmp_path / "a.xlsx") == cells(tmp_path / "b.xlsx")
     titles = load_workbook(tmp_path / "a.xlsx").sheetnames
     assert titles == ["形式审查", "专家与回避", "专家评分", "汇总结果", "资金分配与集体研究", "异议", "过程记录"]
-
-
-def test_a_tie_goes_to_the_earlier_application_and_low_coverage_is_unavailable(capsys, db_url, tmp_path,
-                                                                               monkeypatch):
-    """Two communities made of the same repository tie on total, expert part and coverage: the one that applied first
-    ranks first. A community whose repository was never collected has only the expert part (30 of 100 points of
-    weight): coverage 0.30, below mantianxing's 0.60, so it is unavailable, never ranked."""
-    from sqlalchemy import select
-
-    from tracker import db as dbm
-    from tracker.models import Community, CommunityRepository, Repository
-
-    monkeypatch.setenv("MTX_TEST_EXPERT_PASSWORD", PASSWORD)
-    build_sample(db_url, scale=1)
-    with dbm.session_scope(db_url) as s:
-        shared = s.scalar(select(Repository).where(Repository.platform == "gitee", Repository.licence.is_not(None))
-                          .order_by(Repository.id).limit(1))
-        never = Repository(platform="github", api_url="https://api.github.com", path="example/never-collected",
-                           licence="MIT", state="active")
-        s.add(never)
-        s.flush()
-        for slug, repo in (("twin-a", shared), ("twin-b", shared), ("stale-c", never)):
-            community = Community(slug=slug, name_zh=f"{slug}（测试）", focus="education")
-            s.add(community)
-            s.flush()
-            s.add(CommunityRepository(community_id=community.id, repository_id=repo.id))
-    usccs = ledger_usccs(db_url)
-    ok(capsys, db_url, "rounds", "create", "--year", "2026", "--name", "平局", "--cutoff", "2026-10-31",
-       "--budget", "6000000", "--max-award", "2000000", "--min-experts", "3")
-    ok(capsys, db_url, "rounds", "open", "1")
-    for n, slug in enumerate(("twin-b", "twin-a", "stale-c")):  # twin-b applies first
-        ok(capsys, db_url, "rounds", "apply", "1", slug, "--applicant", f"单位{n}", "--enterprise", usccs[n])
-        ok(capsys, db_url, "rounds", "check", "1", slug, "--pass")
-    ok(capsys, db_url, "rounds", "close-check", "1")
-    for name in EXPERTS[:3]:
-        ok(capsys, db_url, "users", "add", name, "--role", "evaluator", "--password-env", "MTX_TEST_EXPERT_PASSWORD")
-        ok(capsys, db_url, "rounds", "experts", "add", "1", name)
-    ok(capsys, db_url, "rounds", "freeze", "1")
-    ratings = {s.name: 4 for s in EXPERT_SIGNALS}
-    for name in EXPERTS[:3]:
-        sheet, filled = tmp_path / f"{name}.xlsx", tmp_path / f"{name}-f.xlsx"
-        ok(capsys, db_url, "rounds", "scoresheet", "1", name, str(sheet))
-        fill_sheet(sheet, filled, ratings)
-        ok(capsys, db_url, "rounds", "import-scores", "1", name, str(filled))
-    ok(capsys, db_url, "rounds", "close-scoring", "1")
-    results = {r["community"]: r for r in json.loads(ok(capsys, db_url, "rounds", "results", "1", "--json"))["results"]}
-    a, b, c = results["twin-a"], results["twin-b"], results["stale-c"]
-    assert (a["total"], a["expert_points"], a["coverage"]) == (b["total"], b["expert_points"], b["coverage"])
-    assert a["expert_points"] == pytest.approx(30 * 4 / 5)  # every rating 4 of 5, weights adding up to 30
-    assert (b["rank"], a["rank"]) == (1, 2)
-    assert c["status"] == "unavailable" and c["rank"] is None
-    assert c["coverage"] == pytest.approx(0.30) and c["quantitative"] == 0
 
 
 def test_the_integrity_flags_reach_the_committee(capsys, db_url, monkeypatch):
