@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from views.common import ROLE_LABELS, recheck_actor, sign_out
+from views.pages import allowed, refused
 
 st.set_page_config(page_title="满天星 Tracker", page_icon="✨", layout="wide")
 
@@ -11,7 +12,11 @@ actor = recheck_actor()
 if actor is None:
     pages = [st.Page("views/login.py", title="登录", icon="🔑", url_path="login", default=True)]
 else:
-    pages = [st.Page("views/overview.py", title="总览", icon="📊", url_path="overview", default=True)]
+    pages = [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path, default=(n == 0))
+             for n, p in enumerate(allowed(actor.role))]
+    # a page the role may not see is not in its menu; its address answers with a refusal, never the page
+    pages += [st.Page("views/refused.py", title=p.title, url_path=p.url_path, visibility="hidden")
+              for p in refused(actor.role)]
     with st.sidebar:
         st.caption(f"{actor.name}（{ROLE_LABELS[actor.role]}）")
         if st.button("退出登录", key="sign_out"):

@@ -3,6 +3,7 @@ tracker/."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from contextlib import contextmanager
 
 import streamlit as st
@@ -21,6 +22,11 @@ SESSION_ENDED = Bilingual("登录已失效（账号已停用、删除或权限�
 
 def database_url() -> str:
     return dbm.normalise_url(os.environ.get("MTX_DATABASE_URL") or dbm.DEFAULT_URL)
+
+
+def config_dir() -> Path:
+    """The configuration directory, as the command line finds it (MTX_CONFIG, else ./config)."""
+    return Path(os.environ.get("MTX_CONFIG") or "config")
 
 
 @contextmanager

@@ -262,3 +262,50 @@ def explain_json(scores: LiveScores, name: str) -> dict:
                                      scores.part_only)),
             "peers": sum(1 for x in scores.results if x.focus == r.focus and x.name != name),
             "gaps": [{"signal": n, "points_below_median": round(g, 4)} for n, g in r.gaps]}
+
+
+def live_ranking(session, actor, model_ref: str, config_dir, *, as_of=None, focus: str | None = None,
+                 stale_after_days: int = 3):
+    """(scores, metrics report, model) for the ranking page: every community's metrics, scored by the model's
+    quantitative part, ranked within ``focus`` when one is given (peers are always the whole focus field)."""
+    from pathlib import Path
+
+    from tracker.access import require_role
+    from tracker.metrics.compute import compute_metrics
+    from tracker.scoring.loading import load_model
+
+    require_role(actor, "admin", "evaluator", action="see the community ranking")
+    model = load_model(model_ref, Path(config_dir) / "models")
+    report = compute_metrics(session, actor, as_of=as_of, model=model, stale_after_days=stale_after_days)
+    only = {s.key for s in report.scopes if focus is None or s.focus == focus}
+    return score_report(model, report, only=only), report, model
+
+
+def group_points(scores: LiveScores, result: LiveResult) -> dict[str, float]:
+    """Points per model group (its label) for one result: what the ranking's bars show."""
+    return {g.label_zh: round(sum(result.signals[s.name].points for s in g.signals if s.name in result.signals), 2)
+            for g in scores.part.groups}
+
+
+def ranking_xlsx(scores: LiveScores, names: dict[str, str], focus_of: dict[str, str | None]) -> bytes:
+    """The ranking as an XLSX (every text cell a string cell, never a formula)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from tracker import vocab
+    from tracker.spreadsheet import append_row
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "社区排名"
+    groups = [g.label_zh for g in scores.part.groups]
+    append_row(ws, ["排名", "社区", "名称", "领域", f"得分（0–{scores.max_score:g}）", "覆盖率", "状态", *groups, "说明"])
+    for r in scores.results:
+        points = group_points(scores, r)
+        append_row(ws, [r.result.rank, r.name, names.get(r.name, ""), vocab.FOCUS_FIELDS.zh(focus_of.get(r.name)),
+                        r.score, round(r.result.coverage, 4), vocab.SCORE_STATUSES.zh(r.result.status),
+                        *[points[g] for g in groups], r.result.reason or ""])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

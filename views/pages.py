@@ -1,0 +1,27 @@
+"""Which pages each role sees: one table, read by app.py to build the navigation (issue 20)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageDef:
+    file: str
+    title: str
+    icon: str
+    url_path: str
+    roles: tuple[str, ...]
+
+
+PAGES = (
+    PageDef("views/overview.py", "总览", "📊", "overview", ("admin", "evaluator", "enterprise")),
+    PageDef("views/ranking.py", "社区排名", "🏆", "ranking", ("admin", "evaluator")),
+)
+
+
+def allowed(role: str) -> list[PageDef]:
+    return [p for p in PAGES if role in p.roles]
+
+
+def refused(role: str) -> list[PageDef]:
+    return [p for p in PAGES if role not in p.roles]
