@@ -211,3 +211,21 @@ def session_actor(session: Session, actor: Actor) -> Actor | None:
 def list_users(session: Session, actor: Actor) -> list[User]:
     require_role(actor, "admin", action="list users")
     return list(session.scalars(select(User).order_by(User.username)))
+
+
+def change_own_password(session: Session, actor: Actor, current: str, new: str, repeated: str) -> None:
+    """A signed-in user changes their own password: the current one must be right, the new one at least 8 characters,
+    typed twice, and different; audited (without either password)."""
+    user = session.scalar(select(User).where(User.username == actor.name))
+    if user is None or not user.is_active or not user.password_hash:
+        raise UserError("当前账户无法修改密码 / this account cannot change its password here")
+    if not _verify(user.password_hash, current):
+        raise UserError("当前密码不正确 / the current password is wrong")
+    if len(new) < 8:
+        raise UserError("新密码至少 8 位 / the new password needs at least 8 characters")
+    if new != repeated:
+        raise UserError("两次输入的新密码不一致 / the two new passwords differ")
+    if new == current:
+        raise UserError("新密码不能与当前密码相同 / the new password is the current one")
+    user.password_hash = _hasher.hash(new)
+    audit.record(session, actor, "user.password_change", "user", user.username, None, {"by": "self"})
