@@ -22,7 +22,7 @@ from tracker.access import Actor
 from tracker.formatting import beijing_day_end, beijing_today, to_beijing
 from tracker.metrics import activity
 from tracker.metrics.facts import Facts
-from tracker.metrics.registry import ALL, SignalDef, signals as registered
+from tracker.metrics.registry import SignalDef, signals as registered
 from tracker.models import CollectionStream, Community, CommunityRepository, Repository
 
 DEFAULT_STALE_AFTER_DAYS = 3
@@ -277,7 +277,3 @@ def _freshness(session: Session, repo_ids: list[int], as_of: dt.date, now: dt.da
                                                .where(CollectionStream.repository_id.in_(chunk))):
             out[(rid, stream)] = bool(ok)
     return out
-
-
-def window_label(window) -> str:
-    return "all" if window == ALL else ("" if window is None else str(window))

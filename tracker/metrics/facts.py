@@ -168,7 +168,7 @@ class Facts:
         return self._memoised("last_commit", self._last_commit)
 
     def _last_commit(self) -> dict[int, dt.datetime]:
-        from tracker.models import ActivityPerson, UTCDateTime
+        from tracker.models import ActivityPerson
 
         end = self.end
         out: dict[int, dt.datetime] = {}

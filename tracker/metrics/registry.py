@@ -52,9 +52,3 @@ def signals() -> dict[str, SignalDef]:
     from tracker.metrics import signals as _  # noqa: F401  registers them
 
     return dict(SIGNALS)
-
-
-def window_text(window: int | str | None) -> str:
-    if window is None:
-        return "—"
-    return "全部 / all" if window == ALL else f"{window} 天 / days"

@@ -36,10 +36,6 @@ def _refuse(zh: str, en: str):
     raise RoundError(zh, en)
 
 
-def status_text(status: str) -> str:
-    return f"{vocab.ROUND_STATUSES.zh(status)} {status}"
-
-
 def expert_signals(model: ScoringModel) -> list:
     return [s for s in model.signals if s.name.startswith("expert_")]
 

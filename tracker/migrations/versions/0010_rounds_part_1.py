@@ -59,13 +59,19 @@ def _sqlite_replace_check(table: str, name: str, new_check: str) -> None:
         raise RuntimeError(f"{table}: the schema rewrite left the database inconsistent: {problems}")
 
 
-def _status_check(values: tuple[str, ...]) -> None:
+def _change_statuses(before: tuple[str, ...], after: tuple[str, ...], old: str, new: str) -> None:
+    """Rows with status ``old`` become ``new`` and the CHECK constraint allows ``after`` instead of ``before``; while
+    the rows change, both sets are allowed (SQLite's rewrite checks every row against the constraint it writes)."""
     if op.get_bind().dialect.name == "sqlite":
-        _sqlite_replace_check("evaluation_rounds", "ck_evaluation_rounds_status", _in("status", values))
+        _sqlite_replace_check("evaluation_rounds", "ck_evaluation_rounds_status",
+                              _in("status", tuple(dict.fromkeys(before + after))))
+        op.execute(f"UPDATE evaluation_rounds SET status = '{new}' WHERE status = '{old}'")
+        _sqlite_replace_check("evaluation_rounds", "ck_evaluation_rounds_status", _in("status", after))
     else:
         op.execute("ALTER TABLE evaluation_rounds DROP CONSTRAINT ck_evaluation_rounds_status")
+        op.execute(f"UPDATE evaluation_rounds SET status = '{new}' WHERE status = '{old}'")
         op.execute(f"ALTER TABLE evaluation_rounds ADD CONSTRAINT ck_evaluation_rounds_status "
-                   f"CHECK ({_in('status', values)})")
+                   f"CHECK ({_in('status', after)})")
 
 
 def _add_checked_column(table: str, column: str, type_sql: str, default: str, name: str, check: str) -> None:
@@ -121,15 +127,7 @@ def upgrade() -> None:
     op.add_column("evaluation_rounds", sa.Column("publicity_days", sa.Integer(), nullable=False, server_default="7"))
     for column in ("opened_at", "checked_at", "scored_at"):
         op.add_column("evaluation_rounds", sa.Column(column, tracker.models.UTCDateTime(timezone=True), nullable=True))
-    if op.get_bind().dialect.name == "sqlite":  # both sets while the rows change, then the new one
-        _status_check(tuple(dict.fromkeys(OLD_STATUSES + STATUSES)))
-        op.execute("UPDATE evaluation_rounds SET status = 'publicised' WHERE status = 'published'")
-        _status_check(STATUSES)
-    else:
-        op.execute("ALTER TABLE evaluation_rounds DROP CONSTRAINT ck_evaluation_rounds_status")
-        op.execute("UPDATE evaluation_rounds SET status = 'publicised' WHERE status = 'published'")
-        op.execute(f"ALTER TABLE evaluation_rounds ADD CONSTRAINT ck_evaluation_rounds_status "
-                   f"CHECK ({_in('status', STATUSES)})")
+    _change_statuses(OLD_STATUSES, STATUSES, "published", "publicised")
 
     # candidates: the application and the formal check
     op.add_column("round_candidates", sa.Column("enterprise_uscc", sa.String(length=18), nullable=True))
@@ -173,12 +171,4 @@ def downgrade() -> None:
     for table, columns in dropped.items():
         for column in columns:
             op.execute(f'ALTER TABLE {table} DROP COLUMN "{column}"')
-    if bind.dialect.name == "sqlite":
-        _status_check(tuple(dict.fromkeys(OLD_STATUSES + STATUSES)))
-        op.execute("UPDATE evaluation_rounds SET status = 'published' WHERE status = 'publicised'")
-        _status_check(OLD_STATUSES)
-    else:
-        op.execute("ALTER TABLE evaluation_rounds DROP CONSTRAINT ck_evaluation_rounds_status")
-        op.execute("UPDATE evaluation_rounds SET status = 'published' WHERE status = 'publicised'")
-        op.execute(f"ALTER TABLE evaluation_rounds ADD CONSTRAINT ck_evaluation_rounds_status "
-                   f"CHECK ({_in('status', OLD_STATUSES)})")
+    _change_statuses(STATUSES, OLD_STATUSES, "publicised", "published")
