@@ -159,3 +159,28 @@ def sample_db_url(sample_db, tmp_path) -> str:
     url = f"sqlite:///{path}"
     yield url
     dbm.dispose_engine(url)
+
+
+@pytest.fixture(scope="session")
+def demo_db(sample_db, tmp_path_factory) -> Path:
+    """The sample as `mtx demo` serves it: demo accounts and the demo round (frozen, two experts' scores in). Copy it."""
+    from tracker.cli.sample import ensure_demo_accounts
+    from tracker.sample.demo_round import ensure_demo_round
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copyfile(sample_db, path)
+    url = f"sqlite:///{path}"
+    ensure_demo_accounts(url)
+    ensure_demo_round(url, Path(__file__).resolve().parents[1] / "config")
+    dbm.dispose_engine(url)
+    return path
+
+
+@pytest.fixture
+def demo_db_url(demo_db, tmp_path) -> str:
+    """A private copy of the demo database."""
+    path = tmp_path / "demo.db"
+    shutil.copyfile(demo_db, path)
+    url = f"sqlite:///{path}"
+    yield url
+    dbm.dispose_engine(url)

@@ -575,3 +575,30 @@ def load_config(directory: str | Path, env: dict[str, str] | None = None) -> Con
         raise ConfigError(problems)
     return config
 
+
+
+class ConfigFileError(ValueError):
+    """A configuration file that cannot be read for one setting; the message names the file, the key and the fix."""
+
+
+def stale_after_days(path: str | Path) -> int:
+    """`collection.stale_after_days` of communities.yaml at ``path`` (the default when the file is absent)."""
+    from pydantic import ValidationError
+
+    from tracker.yamlsource import load_yaml
+
+    path = Path(path)
+    if not path.exists():
+        return CollectionSettings().stale_after_days
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"))[0] or {}
+    except Exception as exc:
+        raise ConfigFileError(f"{path}: 无法读取 / cannot read it ({exc}); run `mtx config check` for the details") \
+            from None
+    collection = data.get("collection") if isinstance(data, dict) else None
+    try:
+        return CollectionSettings.model_validate(collection or {}).stale_after_days
+    except ValidationError as exc:
+        raise ConfigFileError(f"{path}: collection: {exc.errors()[0]['msg']}. Fix: collection.stale_after_days is a "
+                              "whole number of days, 0-365 (default 3); `mtx config check` shows every problem") \
+            from None

@@ -28,23 +28,12 @@ def _load(ctx: typer.Context, model: str | None):
 
 
 def _stale_after_days(path) -> int:
-    from pydantic import ValidationError
+    from tracker.config import ConfigFileError, stale_after_days
 
-    from tracker.config import CollectionSettings
-    from tracker.yamlsource import load_yaml
-
-    if not path.exists():
-        return CollectionSettings().stale_after_days
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))[0] or {}
-    except Exception as exc:
-        fail(f"{path}: 无法读取 / cannot read it ({exc}); run `mtx config check` for the details")
-    collection = data.get("collection") if isinstance(data, dict) else None
-    try:
-        return CollectionSettings.model_validate(collection or {}).stale_after_days
-    except ValidationError as exc:
-        fail(f"{path}: collection: {exc.errors()[0]['msg']}. Fix: collection.stale_after_days is a whole number of "
-             "days, 0-365 (default 3); `mtx config check` shows every problem")
+        return stale_after_days(path)
+    except ConfigFileError as exc:
+        fail(str(exc))
 
 
 def _compute(ctx, session, *, as_of, communities, scoring_model, by, stale):

@@ -113,10 +113,15 @@ def demo(
         summary = build_into(url, 1, 2025, None, state(ctx).config_dir)
         typer.echo(f"演示数据库已生成 / built {path} in {summary.seconds:.1f} s")
     ensure_demo_accounts(url)
+    from tracker.sample.demo_round import NAME, ensure_demo_round
+
+    round_id = ensure_demo_round(url, state(ctx).config_dir)
     dbm.dispose_engine(url)
     typer.echo("演示账号 / demo accounts:")
     for username, role, password in DEMO_ACCOUNTS:
         typer.echo(f"  {role:<11} 用户名 {username:<11} 密码 {password}")
+    typer.echo(f"演示评审轮次 / demo round {round_id}: {NAME}（数据已冻结，等待 evaluator 评分 / frozen, waiting for the "
+               "evaluator's scores)")
     typer.echo(f"打开 / open: http://{'localhost' if address in ('127.0.0.1', '0.0.0.0') else address}:{port}")
     sys.stdout.flush()
     env = dict(os.environ, MTX_DATABASE_URL=url)

@@ -163,6 +163,20 @@ def _number(value) -> float | None:
     return number
 
 
+def check_rating(signal, raw) -> tuple[float | None, tuple[str, str, str] | None]:
+    """(the rating, or None when left empty; the problem as (code, message, fix), or None). The sheet and the app's
+    score form check every cell with this."""
+    try:
+        value = _number(raw)
+    except ValueError:
+        return None, ("cell.not_a_number", "不是数字 / not a number",
+                      f"填 {scale_text(signal)} 之间的数字，或留空 / a number on {scale_text(signal)}, or leave it empty")
+    if value is not None and not 0 <= value <= signal.threshold:
+        return None, ("cell.out_of_range", f"超出刻度 {scale_text(signal)} / outside the scale {scale_text(signal)}",
+                      f"填 0 到 {signal.threshold:g} 之间的数 / use a number from 0 to {signal.threshold:g}")
+    return value, None
+
+
 def import_scores(session: Session, actor: Actor, round_, expert: str, path: str | Path, dry_run: bool = False,
                   limits: ImportLimits | None = None) -> ScoreImportReport:
     """Read the expert's sheet and replace their scores in the round; nothing is written on any problem."""
@@ -240,22 +254,11 @@ def import_scores(session: Session, actor: Actor, round_, expert: str, path: str
                     continue
                 for index, name in columns.items():
                     raw = cells[index]
-                    try:
-                        value = _number(raw)
-                    except ValueError:
-                        problem(number, headers[index], raw, "cell.not_a_number", "不是数字 / not a number",
-                                f"填 {scale_text(signals[name])} 之间的数字，或留空 / a number on "
-                                f"{scale_text(signals[name])}, or leave it empty")
-                        continue
-                    if value is None:
-                        continue
-                    if not 0 <= value <= signals[name].threshold:
-                        problem(number, headers[index], raw, "cell.out_of_range",
-                                f"超出刻度 {scale_text(signals[name])} / outside the scale {scale_text(signals[name])}",
-                                f"填 0 到 {signals[name].threshold:g} 之间的数 / use a number from 0 to "
-                                f"{signals[name].threshold:g}")
-                        continue
-                    wanted.append((mine[slug].candidate, name, value, comment))
+                    value, bad = check_rating(signals[name], raw)
+                    if bad:
+                        problem(number, headers[index], raw, *bad)
+                    elif value is not None:
+                        wanted.append((mine[slug].candidate, name, value, comment))
     except FileUnreadable as exc:
         problem(0, "", "", exc.code, str(exc), exc.fix)
     report.scores = len(wanted)
