@@ -58,3 +58,34 @@ def test_an_enterprise_user_has_no_ranking_and_its_address_is_refused(monkeypatc
     at.switch_page("views/refused.py").run()
     assert at.title[0].value == "无权访问" and "不能查看此页面" in at.error[0].value
     assert not at.dataframe  # nothing of the ranking
+
+
+def test_a_round_ranks_as_mtx_rounds_results_does(monkeypatch, demo_db_url, capsys):
+    at = run(monkeypatch, demo_db_url, Actor("admin", "admin"), "views/ranking.py")
+    source = next(r for r in at.radio if r.label == "排名依据")
+    assert source.options[0] == "实时（定量部分）" and len(source.options) == 2
+    source.set_value(source.options[1]).run()
+    assert not at.exception, at.exception
+    assert "暂定结果" in at.info[0].value
+    shown = at.dataframe[0].value
+    capsys.readouterr()
+    assert main(["--db", demo_db_url, "--config", str(CONFIG), "--as", "admin", "rounds", "results", "1",
+                 "--json"]) == 0
+    expected = [r for r in json.loads(capsys.readouterr().out)["results"] if r["status"] == "ranked"]
+    assert list(shown["代号"]) == [r["community"] for r in expected]
+    assert list(shown["总分"]) == [r["total"] for r in expected]
+    assert list(shown["排名"]) == [r["rank"] for r in expected]
+
+
+def test_an_expert_sees_no_round_ranking_before_scoring_closes(monkeypatch, demo_db_url):
+    at = run(monkeypatch, demo_db_url, Actor("evaluator", "evaluator"), "views/ranking.py")
+    assert not [r for r in at.radio if r.label == "排名依据"]      # the demo round is frozen: only the live ranking
+    from tracker import db as dbm
+    from tracker.rounds import office
+    from tracker.rounds.lifecycle import RoundError, get_round
+
+    import pytest
+
+    with pytest.raises(RoundError, match="不能查看该轮次的结果"):
+        with dbm.session_scope(demo_db_url) as s:
+            office.ranking_results(s, Actor("evaluator", "evaluator"), get_round(s, 1))

@@ -105,3 +105,55 @@ def with_upload(name: str, data: bytes, use):
         path = Path(folder) / safe
         path.write_bytes(data)
         return use(path)
+
+
+RESULT_STATUSES = ("frozen", "scored", "decided", "publicised", "final")
+
+
+def rankable_rounds(session: Session, actor: Actor) -> list[dict]:
+    """Rounds whose results this actor may rank: administrators from the freeze on (provisional until scored);
+    evaluators on the rounds they are on, once scoring has closed (before that an expert sees only their own)."""
+    from tracker.rounds.summary import list_rounds
+
+    wanted = RESULT_STATUSES if actor.role == "admin" else RESULT_STATUSES[1:]
+    return [r for r in list_rounds(session, actor) if r["status"] in wanted]
+
+
+def ranking_results(session: Session, actor: Actor, round_) -> dict:
+    """A round's results for the ranking page, with each candidate's name and focus field."""
+    from tracker.rounds.results import compute_results, results_json
+
+    if round_.id not in {r["id"] for r in rankable_rounds(session, actor)}:
+        L._refuse("您不能查看该轮次的结果", f"round {round_.id}'s results are not open to {actor.name} "
+                  "(administrators from the freeze; experts of the round once scoring has closed)")
+    data = results_json(round_, compute_results(session, round_))
+    slugs = [r["community"] for r in data["results"]]
+    about = {slug: (name, focus) for slug, name, focus in session.execute(
+        select(Community.slug, Community.name_zh, Community.focus).where(Community.slug.in_(slugs or [""])))}
+    for r in data["results"]:
+        r["name"], r["focus"] = about.get(r["community"], (r["community"], None))
+    return data
+
+
+def results_xlsx(data: dict) -> bytes:
+    """A round's ranking as an XLSX (every text cell a string cell, never a formula)."""
+    import io
+
+    from openpyxl import Workbook
+
+    from tracker.spreadsheet import append_row
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "评审排名"
+    head = data["round"]
+    append_row(ws, ["轮次", f"{head['id']} {head['year']}/{head['name']}",
+                    "暂定结果" if head["provisional"] else vocab.ROUND_STATUSES.zh(head["status"])])
+    append_row(ws, ["排名", "社区", "名称", "领域", "总分", "定量", "专家", "覆盖率", "状态", "金额（元）", "说明"])
+    for r in data["results"]:
+        append_row(ws, [r["rank"], r["community"], r["name"], vocab.FOCUS_FIELDS.zh(r["focus"]), r["total"],
+                        r["quantitative"], r["expert_points"], r["coverage"], vocab.SCORE_STATUSES.zh(r["status"]),
+                        r["amount"], r["reason"] or ""])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
