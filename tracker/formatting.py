@@ -45,6 +45,17 @@ def when(value: dt.date | dt.datetime | None) -> str:
     return date_text(value)
 
 
+def age_text(value: dt.datetime | None, now: dt.datetime) -> str:
+    """How long ago an instant was, in the largest whole unit: 3 天前, 5 小时前, 12 分钟前 (刚刚 under a minute)."""
+    if value is None:
+        return NONE
+    seconds = (now - value).total_seconds()
+    if seconds < 60:
+        return "刚刚"
+    unit, size = next((u, n) for u, n in (("天", 86_400), ("小时", 3_600), ("分钟", 60)) if seconds >= n)
+    return f"{int(seconds // size):,} {unit}前"
+
+
 def to_beijing(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: times are aware UTC")

@@ -13,7 +13,7 @@ from common.vocabulary import ISSUE_STATES, PULL_STATES, REPO_STATES, STREAMS, T
 
 __all__ = ["AWARD_STATUSES", "CERT_STATUSES", "COUNTING_AWARD_LABEL", "COUNTING_AWARD_STATUSES",
            "DECIDED_AWARD_STATUSES", "FROZEN_AWARD_STATUSES", "CORRECTION_KINDS", "FOCUS_FIELDS", "ISSUE_STATES", "METRIC_REASONS",
-           "NOT_COMPUTED",
+           "NEVER_COLLECTED", "NOT_COMPUTED",
            "ORGANISATION_KINDS", "PRODUCT_TYPES", "PULL_STATES", "REPO_STATES", "RESULT_STATUSES", "ROLES",
            "ROUND_STATUSES", "CHECK_STATUSES", "AGGREGATIONS", "OBJECTION_STATUSES", "RUN_STATUSES", "SCORE_STATUSES", "STREAMS", "Term", "Vocabulary"]
 
@@ -65,8 +65,10 @@ RESULT_STATUSES = Vocabulary(
     Term("failed", "失败", "failed"),
     Term("skipped", "已跳过", "skipped", flags=frozenset({"stopped_early"})),  # the deadline came before it started
     Term("deadline", "到时停止", "deadline", flags=frozenset({"stopped_early"})),  # the deadline came during it
+    shown=(Term("never", "从未采集", "never collected"),),  # a repository no run has reached yet
 )
 """Per repository and run. Every `stopped_early` status resumes from its bookmarks on the next run."""
+NEVER_COLLECTED = "never"
 
 # --- the certificate award ledger -------------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ PAGES = (
     PageDef("views/overview.py", "总览", "📊", "overview", ("admin", "evaluator", "enterprise")),
     PageDef("views/ranking.py", "社区排名", "🏆", "ranking", ("admin", "evaluator")),
     PageDef("views/rounds.py", "评审轮次", "📝", "rounds", ("admin", "evaluator")),
+    PageDef("views/collection.py", "数据采集", "📡", "collection", ("admin", "evaluator")),
     PageDef("views/password.py", "修改密码", "🔒", "password", ("admin", "evaluator", "enterprise")),
 )
 

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from tracker.formatting import (beijing_day_end, beijing_today, date_text, parse_user_date, time_text, when,
+from tracker.formatting import (age_text, beijing_day_end, beijing_today, date_text, parse_user_date, time_text, when,
                                 yuan)
 
 UTC = dt.timezone.utc
@@ -57,3 +57,14 @@ def test_only_iso_dates_are_accepted(typed):
 def test_parse_user_date():
     assert parse_user_date("2026-10-31") == dt.date(2026, 10, 31)
     assert parse_user_date(" today ", today=dt.date(2026, 5, 1)) == dt.date(2026, 5, 1)
+
+
+@pytest.mark.parametrize("ago, shown", [
+    (dt.timedelta(seconds=30), "刚刚"), (dt.timedelta(minutes=12, seconds=59), "12 分钟前"),
+    (dt.timedelta(hours=5, minutes=59), "5 小时前"), (dt.timedelta(days=3, hours=23), "3 天前"),
+    (dt.timedelta(days=1200), "1,200 天前"),
+])
+def test_an_age_is_said_in_its_largest_whole_unit(ago, shown):
+    now = dt.datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert age_text(now - ago, now) == shown
+    assert age_text(None, now) == "—"
