@@ -78,17 +78,20 @@ def repository_page(session: Session, actor: Actor, *, community: str | None = N
             .outerjoin(latest, latest.c.repository_id == Repository.id)
             .outerjoin(last, last.id == latest.c.id)
             .outerjoin(complete, complete.c.repository_id == Repository.id))
+    counted = select(func.count()).select_from(Repository)  # without a status filter the joins change nothing
     if community:
         members = select(CommunityRepository.repository_id).where(
             CommunityRepository.community_id == _community_id(session, community))
-        stmt = stmt.where(Repository.id.in_(members))
+        stmt, counted = stmt.where(Repository.id.in_(members)), counted.where(Repository.id.in_(members))
     if platform:
-        stmt = stmt.where(Repository.platform == platform)
+        stmt, counted = stmt.where(Repository.platform == platform), counted.where(Repository.platform == platform)
     if status == NEVER_COLLECTED:
         stmt = stmt.where(latest.c.id.is_(None))
     elif status:
         stmt = stmt.where(last.status == status)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    if status:
+        counted = select(func.count()).select_from(stmt.subquery())
+    total = session.scalar(counted) or 0
     found = session.execute(stmt.order_by(case((last.status == "failed", 0), else_=1),
                                           case((complete.c.at.is_(None), 0), else_=1), complete.c.at,
                                           Repository.platform, Repository.path, Repository.id)
