@@ -7,42 +7,29 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from common.bilingual import BilingualError
 from tracker import vocab
-from tracker.config import ConfigFileError
 from tracker.formatting import beijing_today, when, yuan
 from tracker.rounds import lifecycle as L
 from tracker.rounds import office
 from tracker.rounds.checklist import RoundsConfigError, load_rounds_config
 from tracker.rounds.scoreform import expert_sheet, save_candidate_scores
+from views.actions import REFUSALS, confirm, open_question, run_step, say, unsay
 from views.common import config_dir, session
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-REFUSALS = (BilingualError, ConfigFileError, RoundsConfigError)
 
 
 # --- shared ---------------------------------------------------------------------------------------------------------
 
-def flash() -> None:
-    """The outcome of the last action (kept across the rerun that follows it)."""
-    for kind, text in st.session_state.pop("rounds_flash", []):
-        getattr(st, kind)(text)
+def act(round_id: int | None, step, done):
+    """Run ``step(session, round)`` in one transaction (views.actions.run_step)."""
+    return run_step(lambda s: step(s, L.get_round(s, round_id) if round_id is not None else None), done,
+                    (RoundsConfigError,))
 
 
-def _say(kind: str, text: str) -> None:
-    st.session_state.setdefault("rounds_flash", []).append((kind, text))
-
-
-def act(round_id: int | None, step, done) -> object | None:
-    """Run ``step(session, round)`` in one transaction; on a refusal nothing is written and the reason is shown."""
-    try:
-        with session() as s:
-            out = step(s, L.get_round(s, round_id) if round_id is not None else None)
-    except REFUSALS as exc:
-        _say("error", getattr(exc, "zh", None) or str(exc))
-        return None
-    _say("success", done(out) if callable(done) else done)
-    return out if out is not None else True
+def _confirm(text: str, round_id: int | None, step, done) -> None:
+    confirm(text, lambda s: step(s, L.get_round(s, round_id) if round_id is not None else None), done,
+            (RoundsConfigError,))
 
 
 def status_steps(status: str) -> None:
@@ -51,35 +38,6 @@ def status_steps(status: str) -> None:
     st.markdown(" → ".join(f"**{vocab.ROUND_STATUSES.zh(s)}**" if n == at else
                            (vocab.ROUND_STATUSES.zh(s) if n < at else f":gray[{vocab.ROUND_STATUSES.zh(s)}]")
                            for n, s in enumerate(order)))
-
-
-def _confirm(text: str, round_id: int | None, step, done) -> None:
-    """Ask before a step: the question is kept in the session until it is answered or dismissed, so the answer is
-    read on the run it comes in (the dialog runs again on every run while the question is open)."""
-    st.session_state["rounds_confirm"] = (text, round_id, step, done)
-
-
-def _dismiss() -> None:
-    st.session_state.pop("rounds_confirm", None)
-
-
-@st.dialog("请确认", on_dismiss=_dismiss)
-def _dialog() -> None:
-    text, round_id, step, done = st.session_state["rounds_confirm"]
-    st.write(text)
-    left, right = st.columns(2)
-    if left.button("确认", type="primary", key="dialog_ok"):
-        _dismiss()
-        act(round_id, step, done)
-        st.rerun()
-    if right.button("取消", key="dialog_cancel"):
-        _dismiss()
-        st.rerun()
-
-
-def open_question() -> None:
-    if "rounds_confirm" in st.session_state:
-        _dialog()
 
 
 # --- the expert -----------------------------------------------------------------------------------------------------
@@ -128,7 +86,7 @@ def expert_section(actor, round_id: int, expert: str | None = None) -> None:
                     s, actor, r, expert, c.slug, values, comment), lambda res: (
                     f"已保存 {c.name} 的 {res.scores} 项评分" if res.written else "未保存"))
                 if result is not None and not result.written:
-                    st.session_state["rounds_flash"].pop()
+                    unsay()
                     st.error("未保存：" + "；".join(f"{p.field}：{p.message}（{p.fix}）" for p in result.problems))
                 else:
                     st.rerun()
@@ -147,7 +105,7 @@ def _sheet_files(actor, round_id: int, expert: str, editable: bool) -> None:
             try:
                 with session() as s:
                     data = office.scoresheet_bytes(s, actor, L.get_round(s, round_id), expert)
-            except REFUSALS as exc:
+            except REFUSALS + (RoundsConfigError,) as exc:
                 st.error(getattr(exc, "zh", str(exc)))
             else:
                 st.download_button("下载评分表", data, file_name=f"评分表-{expert}.xlsx", mime=XLSX, key="sheet_dl")
@@ -159,7 +117,7 @@ def _sheet_files(actor, round_id: int, expert: str, editable: bool) -> None:
                 upload.name, upload.getvalue(), lambda p: import_scores(s, actor, r, expert, p)),
                 lambda rep: rep.headline())
             if report is not None and not report.written:
-                st.session_state["rounds_flash"].pop()
+                unsay()
                 st.error(report.headline())
                 st.dataframe(pd.DataFrame([{"行": i.row, "列": i.column, "值": i.value, "问题": i.message,
                                             "改正": i.fix} for i in report.errors]), hide_index=True, width="stretch")
@@ -314,7 +272,7 @@ def _results(actor, round_id: int, status: str) -> None:
             try:
                 amounts = [int(x.strip().replace(",", "")) for x in tiers.replace("，", ",").split(",") if x.strip()]
             except ValueError:
-                _say("error", "各名次金额须为整数元，用逗号分隔，例如 2000000,1000000,500000")
+                say("error", "各名次金额须为整数元，用逗号分隔，例如 2000000,1000000,500000")
             else:
                 act(round_id, lambda s, r: allocate(s, actor, r, rule, tiers=amounts if rule == "tiers" else None,
                                                    top=None if rule == "tiers" else int(top)),
@@ -359,7 +317,7 @@ def _publicity(actor, round_id: int, status: str) -> None:
         evidence = st.file_uploader("证明材料")
         if st.form_submit_button("登记"):
             if evidence is None:
-                _say("error", "须附证明材料")
+                say("error", "须附证明材料")
             else:
                 act(round_id, lambda s, r: office.with_upload(evidence.name, evidence.getvalue(), lambda p: add_objection(
                     s, actor, r, objector=objector, unit=unit, contact=contact, evidence=p, text=text)).id,

@@ -5,7 +5,8 @@ import streamlit as st
 
 from tracker.rounds.summary import list_rounds
 from views.common import current_actor, session
-from views.round_parts import expert_section, flash, office_section, status_steps
+from views.actions import flash
+from views.round_parts import expert_section, office_section, status_steps
 
 actor = current_actor()
 st.title("评审轮次")
