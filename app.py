@@ -10,7 +10,7 @@ st.set_page_config(page_title="满天星 Tracker", page_icon="✨", layout="wide
 
 actor = recheck_actor()
 if actor is None:
-    pages = [st.Page("views/login.py", title="登录", icon="🔑", url_path="login", default=True)]
+    pages = [st.Page("views/login.py", title="登录", icon=":material/login:", url_path="login", default=True)]
 else:
     pages = [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path, default=(n == 0))
              for n, p in enumerate(allowed(actor.role))]

@@ -14,11 +14,11 @@ class PageDef:
 
 
 PAGES = (
-    PageDef("views/overview.py", "总览", "📊", "overview", ("admin", "evaluator", "enterprise")),
-    PageDef("views/ranking.py", "社区排名", "🏆", "ranking", ("admin", "evaluator")),
-    PageDef("views/rounds.py", "评审轮次", "📝", "rounds", ("admin", "evaluator")),
-    PageDef("views/collection.py", "数据采集", "📡", "collection", ("admin", "evaluator")),
-    PageDef("views/password.py", "修改密码", "🔒", "password", ("admin", "evaluator", "enterprise")),
+    PageDef("views/overview.py", "总览", ":material/dashboard:", "overview", ("admin", "evaluator", "enterprise")),
+    PageDef("views/ranking.py", "社区排名", ":material/leaderboard:", "ranking", ("admin", "evaluator")),
+    PageDef("views/rounds.py", "评审轮次", ":material/rate_review:", "rounds", ("admin", "evaluator")),
+    PageDef("views/collection.py", "数据采集", ":material/sync:", "collection", ("admin", "evaluator")),
+    PageDef("views/password.py", "修改密码", ":material/lock:", "password", ("admin", "evaluator", "enterprise")),
 )
 
 

@@ -41,7 +41,7 @@ def detail_links(slugs_names: list[tuple[str, str]]) -> None:
     chosen = st.selectbox("查看社区详情", list(names), format_func=lambda k: f"{names[k]}（{k}）", index=None,
                           placeholder="选择一个社区…", key="open_detail")
     if chosen:
-        st.page_link("views/community.py", label=f"打开 {names[chosen]} 的社区详情 →", icon="🔎",
+        st.page_link("views/community.py", label=f"打开 {names[chosen]} 的社区详情 →", icon=":material/search:",
                      query_params={"community": chosen})
 
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from tracker import vocab
 from tracker.rounds.summary import list_rounds
-from views.common import current_actor, session
 from views.actions import flash
+from views.common import current_actor, session
 from views.round_parts import expert_section, office_section, status_steps
 
 actor = current_actor()
@@ -26,7 +27,7 @@ index = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in
 round_id = st.selectbox("轮次", ids, index=index, format_func=labels.get)
 head = next(r for r in rounds if r["id"] == round_id)
 st.caption(f"模型 {head['model']['name']}（sha256 {head['model']['hash'][:12]}）· 数据截止 {head['cutoff']} · "
-           f"至少 {head['min_experts']} 位专家 · 汇总方式 {head['aggregation']}")
+           f"至少 {head['min_experts']} 位专家 · 汇总方式 {vocab.AGGREGATIONS.zh(head['aggregation'])}")
 status_steps(head["status"])
 
 if actor.role == "evaluator":
