@@ -12,6 +12,13 @@ def month_of(column, dialect_name: str) -> ColumnElement:
     return func.strftime("%Y-%m", column)
 
 
+def month_of_day(column, dialect_name: str) -> ColumnElement:
+    """'YYYY-MM' of a DATE column (a calendar date already: no time zone applies)."""
+    if dialect_name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.substr(column, 1, 7)
+
+
 def beijing_day(column, dialect_name: str) -> ColumnElement:
     """The Beijing calendar date (UTC+8, no daylight saving since 1991) of a stored UTC timestamp, as a DATE."""
     if dialect_name == "postgresql":
