@@ -1,19 +1,16 @@
 """社区排名 / the community ranking: live scores of the quantitative part (the expert part 待评审), or a round's results."""
 from __future__ import annotations
 
-import datetime as dt
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from tracker import vocab
 from tracker.formatting import date_text, yuan
-from tracker.metrics.compute import default_as_of
 from tracker.rounds import office
 from tracker.rounds.lifecycle import get_round
 from tracker.scoring.live import group_points, live_ranking, ranking_xlsx
-from tracker.scoring.loading import available_model_names
+from views.choosers import scoring_choosers
 from views.common import config_dir, current_actor, session
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -33,7 +30,7 @@ def bars(frame: pd.DataFrame) -> None:
         tooltip=["社区", "分组", "得分"]), width="stretch")
 
 
-def detail_links(slugs_names: list[tuple[str, str]]) -> None:
+def detail_links(slugs_names: list[tuple[str, str]], keep: dict | None = None) -> None:
     """Open a community's 社区详情 (why this score, peers, activity)."""
     if not slugs_names:
         return
@@ -42,17 +39,11 @@ def detail_links(slugs_names: list[tuple[str, str]]) -> None:
                           placeholder="选择一个社区…", key="open_detail")
     if chosen:
         st.page_link("views/community.py", label=f"打开 {names[chosen]} 的社区详情 →", icon=":material/search:",
-                     query_params={"community": chosen})
+                     query_params={"community": chosen, **(keep or {})})
 
 
 if source == LIVE:
-    models = available_model_names(config_dir() / "models")
-    left, middle, right = st.columns(3)
-    model = left.selectbox("评分模型", models, index=models.index("mantianxing") if "mantianxing" in models else 0)
-    with session() as s:
-        suggested, why = default_as_of(s, dt.datetime.now(dt.timezone.utc), 3)
-    as_of = middle.date_input("数据截至（北京日期）", value=suggested, help=why)
-    focus = focus_labels[right.selectbox("重点领域", list(focus_labels))]
+    model, as_of, focus = scoring_choosers()
     with session() as s:
         scores, report, scoring_model = live_ranking(s, actor, model, config_dir(), as_of=as_of, focus=focus)
     names = {sc.key: sc.name for sc in report.scopes}
@@ -76,7 +67,8 @@ if source == LIVE:
         st.dataframe(pd.DataFrame([{"社区": names.get(r.name, r.name), "状态": vocab.SCORE_STATUSES.zh(r.result.status),
                                     "覆盖率": f"{r.result.coverage:.0%}", "原因": r.result.reason or ""}
                                    for r in apart]), hide_index=True, width="stretch")
-    detail_links([(r.name, names.get(r.name, r.name)) for r in scores.results])
+    detail_links([(r.name, names.get(r.name, r.name)) for r in scores.results],
+                 {"model": model, "as_of": report.as_of.isoformat()})
     if st.button("生成排名表（XLSX）"):
         st.download_button("下载排名表", ranking_xlsx(scores, names, focus_of),
                            file_name=f"社区排名-{report.as_of}.xlsx", mime=XLSX)

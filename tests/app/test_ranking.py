@@ -89,3 +89,12 @@ def test_an_expert_sees_no_round_ranking_before_scoring_closes(monkeypatch, demo
     with pytest.raises(RoundError, match="不能查看该轮次的结果"):
         with dbm.session_scope(demo_db_url) as s:
             office.ranking_results(s, Actor("evaluator", "evaluator"), get_round(s, 1))
+
+
+def test_the_ranking_links_to_a_community_detail_with_its_choices(monkeypatch, sample_db_url):
+    at = run(monkeypatch, sample_db_url, Actor("evaluator", "evaluator"), "views/ranking.py")
+    next(b for b in at.selectbox if b.label == "查看社区详情").select("bayu-edu").run()
+    link = at.get("page_link")[0].proto
+    assert link.label == "打开 巴渝开源教育（示例） 的社区详情 →"
+    assert link.page.endswith("community") and "community=bayu-edu" in link.query_string
+    assert "model=mantianxing" in link.query_string and "as_of=2026-10-31" in link.query_string
