@@ -44,7 +44,7 @@ def test_the_enterprise_menu_has_no_ranking_and_its_address_is_refused(browser, 
     assert not browser.find_elements("css selector", "[data-testid='stDataFrame']")
     assert "评分模型" not in text and "得分" not in text
     assert not [r["name"] for r in ranked if r["name"] in text]  # no community of the ranking, by code
-    web.screenshot(browser, "enterprise-ranking-refused")
+    web.screenshot(browser, "enterprise-ranking-by-address")
 
 
 def test_an_evaluator_sees_the_ranking_as_mtx_score_ranks(browser, app_server, capsys):
