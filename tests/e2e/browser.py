@@ -324,12 +324,15 @@ def open_page(browser, base: str, url_path: str) -> float:
 
 def dataframe_rows(browser, index: int = 0) -> list[dict[str, str]]:
     """The rows of the `index`-th st.dataframe on the page as {column: text}, read from the grid's accessible table
-    (the grid itself is a canvas); waits for that table to be drawn. Only the rows the grid has rendered are there."""
+    (the grid itself is a canvas), scrolled into view (a grid draws only when seen); waits for that table to be drawn. Only the rows the grid has rendered are there."""
     from selenium.webdriver.common.by import By
 
     def table(b):
         frames = b.find_elements(By.CSS_SELECTOR, "[data-testid='stDataFrame']")
-        return len(frames) > index and b.execute_script(TABLE_ROWS, frames[index])
+        if len(frames) <= index:
+            return None
+        b.execute_script("arguments[0].scrollIntoView({block: 'center'})", frames[index])  # grids draw when seen
+        return b.execute_script(TABLE_ROWS, frames[index])
 
     head, body = wait_until(browser, table, message=f"dataframe {index} has no table")
     return [dict(zip(head, row)) for row in body]

@@ -38,16 +38,13 @@ class RunningApp:
 
 
 @pytest.fixture(scope="session")
-def app_server(chromium_available, sample_db, tmp_path_factory) -> RunningApp:
-    """The app on a free port against a private copy of the scale-1 sample with the demo accounts."""
-    from tracker.cli.sample import ensure_demo_accounts
-
+def app_server(chromium_available, demo_db, tmp_path_factory) -> RunningApp:
+    """The app on a free port against a private copy of the demo database (the scale-1 sample, the demo accounts and
+    the demo round)."""
     folder = tmp_path_factory.mktemp("e2e")
     path = folder / "app.db"
-    shutil.copyfile(sample_db, path)
+    shutil.copyfile(demo_db, path)
     url = f"sqlite:///{path}"
-    ensure_demo_accounts(url)
-    dbm.dispose_engine(url)
     server = web.AppServer(url, folder / "streamlit.log")
     yield RunningApp(server.base, url, server)
     server.stop()
