@@ -68,8 +68,10 @@ COUNT_RUNS = """
 """
 RUN_STATE = "return [window.__mtxRuns, !!document.querySelector(arguments[0])];"
 DRAWN = """
-const frames = Array.from(document.querySelectorAll("[data-testid='stDataFrame']"));
-const charts = Array.from(document.querySelectorAll("[data-testid='stVegaLiteChart']"));
+// what the user can see: a grid or chart inside a collapsed expander, or below the window, is not drawn until seen
+const seen = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.top < window.innerHeight && r.bottom > 0; };
+const frames = Array.from(document.querySelectorAll("[data-testid='stDataFrame']")).filter(seen);
+const charts = Array.from(document.querySelectorAll("[data-testid='stVegaLiteChart']")).filter(seen);
 return !document.querySelector("[data-testid='stSpinner']") && frames.every(f => f.querySelector('table')) && charts.every(c => c.querySelector('svg, canvas'));
 """
 TABLE_ROWS = """
@@ -189,7 +191,7 @@ def runs_finished(browser) -> int:
 
 
 def drawn(browser) -> bool:
-    """No spinner, every st.dataframe's grid and every chart drawn: what the user sees is complete."""
+    """No spinner, every st.dataframe's grid and every chart in the window drawn: what the user sees is complete."""
     return browser.execute_script(DRAWN)
 
 
