@@ -15,6 +15,7 @@ class PageDef:
 
 PAGES = (
     PageDef("views/overview.py", "总览", ":material/dashboard:", "overview", ("admin", "evaluator", "enterprise")),
+    PageDef("views/awards.py", "我的奖励", ":material/workspace_premium:", "awards", ("enterprise",)),
     PageDef("views/ranking.py", "社区排名", ":material/leaderboard:", "ranking", ("admin", "evaluator")),
     PageDef("views/community.py", "社区详情", ":material/search:", "community", ("admin", "evaluator")),
     PageDef("views/rounds.py", "评审轮次", ":material/rate_review:", "rounds", ("admin", "evaluator")),
