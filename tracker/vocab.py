@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from common.vocabulary import ISSUE_STATES, PULL_STATES, REPO_STATES, STREAMS, Term, Vocabulary
 
-__all__ = ["AWARD_STATUSES", "CERT_STATUSES", "COUNTING_AWARD_LABEL", "COUNTING_AWARD_STATUSES",
+__all__ = ["AWARD_STATUSES", "CERT_STATUSES", "LEDGER_ACTIONS", "COUNTING_AWARD_LABEL", "COUNTING_AWARD_STATUSES",
            "DECIDED_AWARD_STATUSES", "FROZEN_AWARD_STATUSES", "CORRECTION_KINDS", "FOCUS_FIELDS", "ISSUE_STATES", "METRIC_REASONS",
            "NEVER_COLLECTED", "NOT_COMPUTED",
            "ORGANISATION_KINDS", "PRODUCT_TYPES", "PULL_STATES", "REPO_STATES", "RESULT_STATUSES", "ROLES",
@@ -105,6 +105,23 @@ COUNTING_AWARD_STATUSES = AWARD_STATUSES.with_flag(COUNTS)  # computed, approved
 DECIDED_AWARD_STATUSES = AWARD_STATUSES.with_flag(DECIDED)  # approved, paid
 FROZEN_AWARD_STATUSES = AWARD_STATUSES.with_flag(FROZEN)  # approved, paid, to_recover, released
 COUNTING_AWARD_LABEL = "+".join(AWARD_STATUSES.zh(s) for s in COUNTING_AWARD_STATUSES)  # 已核算+已批准+已拨付
+
+# What the ledger writes to the audit log (audit_log.action; not a CHECK constraint), as the 认证台账 page shows it.
+LEDGER_ACTIONS = Vocabulary(
+    "ledger audit action",
+    Term("certificates.import", "导入文件", "file imported"),
+    Term("enterprise.create", "新建企业", "enterprise created"),
+    Term("enterprise.update", "更新企业", "enterprise updated"),
+    Term("product.create", "新建产品", "product created"),
+    Term("certificate.create", "导入证书", "certificate imported"),
+    Term("certificate.revoke", "撤销证书", "certificate revoked"),
+    Term("award.compute", "核算奖励", "award computed"),
+    Term("award.recompute", "重新核算", "award recomputed"),
+    Term("award.approve", "批准奖励", "award approved"),
+    Term("award.approve_refused", "批准被拒绝", "approval refused"),
+    Term("award.pay", "登记拨付", "payment recorded"),
+    Term("award.revoke", "撤销后处理奖励", "award settled on revocation"),
+)
 
 # --- metrics ----------------------------------------------------------------------------------------------------------
 

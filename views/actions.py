@@ -33,7 +33,9 @@ def unsay() -> None:
 
 def run_step(step, done, refusals: tuple[type[BaseException], ...] = ()):
     """Run ``step(session)`` in one transaction. A refusal (a BilingualError such as AccessDenied, or one of
-    ``refusals``) writes nothing and is shown in Chinese; returns None then, else the step's result (True for None)."""
+    ``refusals``) writes nothing and is shown in Chinese; returns None then, else the step's result (True for None).
+    ``done`` is the success text, or makes it from the result; it may return ``(kind, text)`` instead (a step that
+    commits but did not get its way, such as an approval refused at the ceiling, is shown as a warning or error)."""
     from views.common import session
 
     try:
@@ -42,7 +44,8 @@ def run_step(step, done, refusals: tuple[type[BaseException], ...] = ()):
     except REFUSALS + tuple(refusals) as exc:
         say("error", getattr(exc, "zh", None) or str(exc))
         return None
-    say("success", done(out) if callable(done) else done)
+    message = done(out) if callable(done) else done
+    say(*(message if isinstance(message, tuple) else ("success", message)))
     return out if out is not None else True
 
 
