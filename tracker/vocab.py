@@ -12,7 +12,8 @@ from __future__ import annotations
 from common.vocabulary import ISSUE_STATES, PULL_STATES, REPO_STATES, STREAMS, Term, Vocabulary
 
 __all__ = ["AWARD_STATUSES", "CERT_STATUSES", "LEDGER_ACTIONS", "COUNTING_AWARD_LABEL", "COUNTING_AWARD_STATUSES",
-           "DECIDED_AWARD_STATUSES", "FROZEN_AWARD_STATUSES", "CORRECTION_KINDS", "FOCUS_FIELDS", "ISSUE_STATES", "METRIC_REASONS",
+           "DECIDED_AWARD_STATUSES", "FROZEN_AWARD_STATUSES", "CORRECTION_KINDS", "JOIN_RULES", "AFFILIATION_SOURCES",
+           "FOCUS_FIELDS", "ISSUE_STATES", "METRIC_REASONS",
            "NEVER_COLLECTED", "NOT_COMPUTED",
            "ORGANISATION_KINDS", "PRODUCT_TYPES", "PULL_STATES", "REPO_STATES", "RESULT_STATUSES", "ROLES",
            "ROUND_STATUSES", "CHECK_STATUSES", "AGGREGATIONS", "OBJECTION_STATUSES", "RUN_STATUSES", "SCORE_STATUSES", "STREAMS", "Term", "Vocabulary"]
@@ -45,6 +46,28 @@ CORRECTION_KINDS = Vocabulary(
     Term("bot", "机器人", "bot"),
     Term("domain", "邮箱域名", "domain"),
     Term("affiliation", "任职", "affiliation"),
+)
+
+# why an address or account belongs to its person (commit_identities.rule, accounts.rule; tracker.people.rules)
+JOIN_RULES = Vocabulary(
+    "join rule",
+    Term("correction:merge", "管理员合并", "an administrator's merge"),
+    Term("correction:split", "管理员拆分", "split off by an administrator"),
+    Term("identities.yaml", "身份配置（identities.yaml）", "identities.yaml"),
+    Term("linked-account", "平台关联账号", "the platform linked the commit to the account"),
+    Term("noreply", "平台 noreply 地址", "a platform noreply address"),
+    Term("same-email", "同一邮箱", "the same address"),
+    Term("anonymous", "匿名地址（不合并）", "an anonymous address, never joined"),
+    Term("own", "独立（未与他人合并）", "on its own"),
+    Term("same-platform", "同一平台两个账号", "two accounts on one platform"),
+    Term("same-login", "两个平台同一登录名", "one login on two platforms"),
+)
+
+AFFILIATION_SOURCES = Vocabulary(
+    "affiliation source",
+    Term("correction", "管理员更正", "an administrator's correction"),
+    Term("identities.yaml", "身份配置（identities.yaml）", "identities.yaml"),
+    Term("email-domain", "邮箱域名", "the e-mail domain"),
 )
 
 # --- collection -------------------------------------------------------------------------------------------------------

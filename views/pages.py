@@ -21,6 +21,7 @@ PAGES = (
     PageDef("views/rounds.py", "评审轮次", ":material/rate_review:", "rounds", ("admin", "evaluator")),
     PageDef("views/collection.py", "数据采集", ":material/sync:", "collection", ("admin", "evaluator")),
     PageDef("views/ledger.py", "认证台账", ":material/receipt_long:", "ledger", ("admin", "evaluator")),
+    PageDef("views/people.py", "人员与组织", ":material/badge:", "people", ("admin", "evaluator")),
     PageDef("views/password.py", "修改密码", ":material/lock:", "password", ("admin", "evaluator", "enterprise")),
 )
 

@@ -146,3 +146,44 @@ def test_config_check_warns_where_the_database_and_the_files_disagree(mtx, peopl
     problems = {(p["key"], p["severity"]) for p in json.loads(out)["problems"]}
     assert problems == {("people[0].is_bot", "warning"), ("distinct[0]", "warning"),
                         ("organisations[0].domains[0]", "warning")}
+
+
+def organisation_of(url: str, email: str) -> str | None:
+    from tracker.models import Organisation
+
+    with dbm.session_scope(url) as s:
+        return s.scalar(select(Organisation.name)
+                        .join(CommitIdentity, CommitIdentity.organisation_id == Organisation.id)
+                        .where(CommitIdentity.email == email))
+
+
+def test_merging_organisations_folds_domains_affiliations_and_unverified_ones(mtx, world_url, tmp_path):
+    assert mtx("orgs", "merge", "ustc.edu.cn", "重庆大学")[0] == 1  # a reason is required
+    assert mtx("orgs", "merge", "ustc.edu.cn", "重庆大学", "--reason", "x", user="expert")[0] == 1  # admins only
+    assert mtx("orgs", "merge", "ustc.edu.cn", "No Such Org", "--reason", "x")[0] == 1
+    code, _, err = mtx("orgs", "merge", "ustc.edu.cn", "重庆大学", "--reason", "a campus of it (fiction)")
+    assert code == 0, err
+    assert organisation_of(world_url, "stu@mail.ustc.edu.cn") == "重庆大学"  # the unverified one, by its domain
+    # an alias names the organisation: 深开鸿 (alias Kaihong) into 华为 — its domains and a dated affiliation follow
+    code, _, err = mtx("orgs", "merge", "Kaihong", "华为技术有限公司", "--reason", "bought (fiction)")
+    assert code == 0, err
+    assert organisation_of(world_url, "cyw@kaihong.com") == organisation_of(world_url, "wangwu@kaihongdigi.com") == \
+        "华为技术有限公司"
+    zhang = json.loads(mtx("people", "show", "zhangsan@huawei.com", "--json")[1])
+    assert {f["organisation"] for f in zhang["affiliations"]} == {"华为技术有限公司"}
+    assert mtx("orgs", "merge", "华为技术有限公司", "深开鸿", "--reason", "a cycle")[0] == 1
+    orgs = {r["name"]: r for r in json.loads(mtx("orgs", "list", "--json", user="expert")[1])}
+    assert "ustc.edu.cn" not in orgs and orgs["深开鸿"]["merged_into"] == "华为技术有限公司"
+    assert orgs["深开鸿"]["contributors"] == 0 and orgs["华为技术有限公司"]["contributors"] == 3  # 张三, 陈, 王五
+    with dbm.session_scope(world_url) as s:
+        actions = [a for (a,) in s.execute(select(AuditEntry.action).where(AuditEntry.action.like("people.%")))]
+        assert actions == ["people.organisation_merge", "people.organisation_merge"]
+    from tracker.people import state  # a fresh resolution replays them
+
+    with dbm.session_scope(world_url) as s:
+        state.forget(s.connection())
+    assert mtx("people", "resolve")[0] == 0
+    assert organisation_of(world_url, "cyw@kaihong.com") == "华为技术有限公司"
+    assert organisation_of(world_url, "stu@mail.ustc.edu.cn") == "重庆大学"
+    assert mtx("people", "export-rules", str(tmp_path / "rules.yaml"))[0] == 0
+    assert "#   深开鸿 -> 华为技术有限公司" in (tmp_path / "rules.yaml").read_text(encoding="utf-8")

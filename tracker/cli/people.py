@@ -38,16 +38,16 @@ def _resolve(session, actor, config):
 
 def _change(ctx: typer.Context, action, message: str) -> None:
     """Record one correction and apply it with a resolution, all in one transaction."""
+    from tracker.people.changes import apply_change
     from tracker.people.corrections import PeopleError
 
     config = _config(ctx)
     with open_session(ctx) as session:
         actor = resolve_actor(session, state(ctx).user)
         try:
-            correction = action(session, actor, config)
+            correction, report = apply_change(session, actor, config, action)
         except (PeopleError, LookupError) as exc:
             fail(str(exc))
-        report = _resolve(session, actor, config)
     typer.echo(f"{message} (correction {correction.id})")
     typer.echo(report.line())
 
@@ -225,6 +225,9 @@ def people_export(ctx: typer.Context, file: Path = typer.Argument(..., help="ide
     if data["domains"]:
         header.append("# domain maps (for organisations.yaml):")
         header += [f"#   {d} -> {o}" for d, o in sorted(data["domains"].items())]
+    if data["organisation_merges"]:
+        header.append("# organisation merges (database only; or make A an alias of B in organisations.yaml):")
+        header += [f"#   {a} -> {b}" for a, b in sorted(data["organisation_merges"].items())]
     text = "\n".join(header) + "\n" + yaml.safe_dump(data["identities"], allow_unicode=True, sort_keys=False)
     try:
         file.write_text(text, encoding="utf-8")
@@ -250,8 +253,9 @@ def orgs_list(ctx: typer.Context, unverified: bool = typer.Option(False, "--unve
         return
     typer.echo(f"{'organisation':<30} {'verified':<8} {'people':>6} {'commits':>8}  domains")
     for r in rows:
+        merged = f"  (并入 / merged into {r['merged_into']})" if r.get("merged_into") else ""
         typer.echo(f"{r['name'][:30]:<30} {'yes' if r['verified'] else 'NO':<8} {r['contributors']:>6} "
-                   f"{r['commits']:>8}  {' '.join(r['domains'])}")
+                   f"{r['commits']:>8}  {' '.join(r['domains'])}{merged}")
 
 
 @orgs_app.command("map")
@@ -265,3 +269,16 @@ def orgs_map(ctx: typer.Context, domain: str = typer.Argument(..., metavar="DOMA
     _change(ctx, lambda s, actor, c: map_domain(s, actor, domain, organisation, organisation_names(c.organisations),
                                                 reason),
             f"已映射 / {domain} -> {organisation}")
+
+
+@orgs_app.command("merge")
+def orgs_merge(ctx: typer.Context, source: str = typer.Argument(..., metavar="A"),
+               target: str = typer.Argument(..., metavar="B"),
+               reason: Optional[str] = typer.Option(None, "--reason", help="why (kept in the audit log)")) -> None:
+    """合并组织 / organisation A counts as B from now on (its domains, affiliations and people)."""
+    from tracker.people.corrections import merge_organisations
+    from tracker.people.resolve import organisation_names
+
+    _change(ctx, lambda s, actor, c: merge_organisations(s, actor, source, target,
+                                                         organisation_names(c.organisations), reason),
+            f"已合并组织 / {source} -> {target}")

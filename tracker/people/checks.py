@@ -37,7 +37,7 @@ def disagreements(session: Session, config: Config) -> list[Problem]:
             merges = {p for p in merges if c.subject not in p}
         elif c.kind == "bot" and c.is_bot is not None:
             bots[c.subject] = c.is_bot
-        elif c.kind == "domain" and c.object:
+        elif c.kind == "domain" and c.object and not c.subject.startswith(R.ORGANISATION_PREFIX):
             domains[c.subject] = c.object
     ident = config.identities
     out: list[Problem] = []

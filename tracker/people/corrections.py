@@ -1,8 +1,13 @@
-"""Administrators' corrections: merge, split, bot flag, domain map, dated affiliation, accept/reject a suggestion.
+"""Administrators' corrections: merge, split, bot flag, domain map, dated affiliation, accept/reject a suggestion,
+merge two organisations.
 
 Each is one row in `identity_corrections`, keyed by e-mail, platform:login or domain (a person id given on the
 command line is turned into the person's representative key), audited, and applied by the next resolution; they
 survive re-collection and fresh resolutions because resolution reads them every time.
+
+Merging organisation A into B is stored with the domain maps (kind `domain`), its subject `org:A` (no domain has a
+colon): resolution then reads B wherever A would be named — A's domains, its unverified registrable domain, dated
+affiliations naming A. (A kind of its own would need a migration: the kinds are a CHECK constraint.)
 """
 from __future__ import annotations
 
@@ -31,6 +36,17 @@ def person_nodes(session: Session, person_id: int) -> list[str]:
         if not R.is_anonymous(email):
             nodes.add(f"e:{email}")
     return sorted(nodes)
+
+
+def members(session: Session, actor: Actor, person_id: int) -> list[tuple[str, str]]:
+    """A person's addresses and accounts as (EMAIL or PLATFORM:LOGIN, the same with the address masked), sorted:
+    what a split can take out. Administrators only."""
+    require_role(actor, "admin", action="list a person's addresses for a split")
+    out = []
+    for node in person_nodes(session, person_id):
+        ref = R.ref_of(node)
+        out.append((ref, R.mask_email(ref) if node.startswith("e:") else ref))
+    return out
 
 
 def representative(session: Session, person_id: int) -> str:
@@ -91,7 +107,7 @@ def node_of(session: Session, ref: str) -> str:
     return node
 
 
-def _reason(reason: str | None) -> str:
+def require_reason(reason: str | None) -> str:
     if not reason or not reason.strip():
         raise PeopleError("请说明原因 / give a reason (--reason TEXT): it is kept in the audit log")
     return reason.strip()
@@ -99,13 +115,14 @@ def _reason(reason: str | None) -> str:
 
 def add_correction(session: Session, actor: Actor, kind: str, subject: str, object: str | None = None, *,
                    is_bot: bool | None = None, start: dt.date | None = None, end: dt.date | None = None,
-                   reason: str | None = None) -> IdentityCorrection:
-    require_role(actor, "admin", action=f"correct people ({kind})")
+                   reason: str | None = None, action: str | None = None) -> IdentityCorrection:
+    action = action or kind
+    require_role(actor, "admin", action=f"correct people ({action})")
     row = IdentityCorrection(kind=kind, subject=subject, object=object, is_bot=is_bot, start_date=start,
                              end_date=end, reason=(reason or "").strip() or None, actor=actor.name)
     session.add(row)
     session.flush()
-    audit.record(session, actor, f"people.{kind}", "identity_correction", subject[:200], None, row_dict(row))
+    audit.record(session, actor, f"people.{action}", "identity_correction", subject[:200], None, row_dict(row))
     return row
 
 
@@ -113,7 +130,7 @@ def merge(session: Session, actor: Actor, a: str, b: str, reason: str | None) ->
     node_a, node_b = node_of(session, a), node_of(session, b)
     if node_a == node_b:
         raise PeopleError(f"{a} 与 {b} 是同一个 / {a} and {b} are the same address or account")
-    return add_correction(session, actor, "merge", *sorted((node_a, node_b)), reason=_reason(reason))
+    return add_correction(session, actor, "merge", *sorted((node_a, node_b)), reason=require_reason(reason))
 
 
 def split(session: Session, actor: Actor, person: str, ref: str, reason: str | None) -> IdentityCorrection:
@@ -122,7 +139,7 @@ def split(session: Session, actor: Actor, person: str, ref: str, reason: str | N
     if node not in person_nodes(session, pid):
         raise PeopleError(f"{ref} 不属于人员 {pid} / {ref!r} is not one of person {pid}'s addresses or accounts "
                           f"(see mtx people show {pid})")
-    return add_correction(session, actor, "split", node, reason=_reason(reason))
+    return add_correction(session, actor, "split", node, reason=require_reason(reason))
 
 
 def set_bot(session: Session, actor: Actor, person: str, is_bot: bool, reason: str | None) -> IdentityCorrection:
@@ -143,7 +160,7 @@ def normalise_domain(domain: str) -> str:
     value = R.normalise_email(domain).lstrip("@").rstrip(".")
     if "@" in value:
         value = R.domain_of(value)
-    if not value or "." not in value or " " in value:
+    if not value or "." not in value or " " in value or ":" in value:
         raise PeopleError(f"{domain!r} 不是域名 / {domain!r} is not a domain (e.g. h-partners.com)")
     return value
 
@@ -161,6 +178,27 @@ def map_domain(session: Session, actor: Actor, domain: str, organisation: str, k
             raise PeopleError(f"未知组织 {organisation!r} / unknown organisation {organisation!r}: add it to "
                               "organisations.yaml (or use an existing name, or 'individual')")
     return add_correction(session, actor, "domain", domain, target, reason=reason)
+
+
+def _organisation_named(session: Session, name: str, known: dict[str, str]) -> str:
+    name = name.strip()
+    found = known.get(name) or session.scalar(select(Organisation.name).where(Organisation.name == name))
+    if found is None:
+        raise PeopleError(f"未知组织 {name!r} / unknown organisation {name!r} (see mtx orgs list)")
+    return found
+
+
+def merge_organisations(session: Session, actor: Actor, source: str, target: str, known: dict[str, str],
+                        reason: str | None) -> IdentityCorrection:
+    """Organisation SOURCE counts as TARGET from now on (names or aliases from organisations.yaml or the database)."""
+    require_role(actor, "admin", action="merge organisations")
+    reason = require_reason(reason)
+    a, b = _organisation_named(session, source, known), _organisation_named(session, target, known)
+    merges = R.organisation_merges(session.scalars(select(IdentityCorrection).order_by(IdentityCorrection.id)))
+    if merges.get(a, a) == merges.get(b, b):  # the same, merged already, or B merged into A (a cycle)
+        raise PeopleError(f"{source} 与 {target} 已是同一组织 / {source!r} and {target!r} are already one organisation")
+    return add_correction(session, actor, "domain", R.ORGANISATION_PREFIX + a, b, reason=reason,
+                          action="organisation_merge")
 
 
 def affiliate(session: Session, actor: Actor, person: str, organisation: str, start: dt.date | None,
@@ -226,5 +264,7 @@ def export_rules(session: Session) -> dict:
         entry(node)["is_bot"] = flag
     out: dict = {"people": [entries[k] for k in sorted(entries, key=lambda k: sorted(k))],
                  "distinct": [sorted(R.ref_of(n) for n in pair) for pair in sorted(distinct, key=sorted)]}
-    domains = {c.subject: c.object for c in rows if c.kind == "domain"}
-    return {"identities": out, "splits": [R.ref_of(n) for n in splits], "domains": domains}
+    domains = {c.subject: c.object for c in rows
+               if c.kind == "domain" and not c.subject.startswith(R.ORGANISATION_PREFIX)}
+    return {"identities": out, "splits": [R.ref_of(n) for n in splits], "domains": domains,
+            "organisation_merges": R.organisation_merges(rows)}

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from tracker import audit
 from tracker.access import AccessDenied, Actor, require_role
-from tracker.models import (Account, Affiliation, CommitIdentity, Community, CommunityRepository, IdentityCorrection,
-                            Organisation, Person, PersonSuggestion)
+from tracker.models import (Account, ActivityPerson, ActivityScope, Affiliation, CommitIdentity, Community,
+                            CommunityRepository, IdentityCorrection, Organisation, Person, PersonSuggestion)
 from tracker.people import rules as R
 from tracker.people.attribution import commit_attribution
 from tracker.people.corrections import person_nodes, person_of
@@ -29,8 +31,11 @@ def _email(value: str, show: bool) -> str:
     return value if show else R.mask_email(value)
 
 
-def _stats(session: Session, community: str | None = None):
-    a = commit_attribution(session.get_bind().dialect.name).subquery()
+def _stats(session: Session, community: str | None = None, person_id: int | None = None):
+    a = commit_attribution(session.get_bind().dialect.name)
+    if person_id is not None:
+        a = a.where(CommitIdentity.person_id == person_id)
+    a = a.subquery()
     stmt = select(a.c.person_id, func.count(distinct(a.c.sha)), func.min(a.c.author_time), func.max(a.c.author_time))
     if community:
         stmt = (stmt.join(CommunityRepository, CommunityRepository.repository_id == a.c.repository_id)
@@ -38,9 +43,12 @@ def _stats(session: Session, community: str | None = None):
     return {pid: (n, first, last) for pid, n, first, last in session.execute(stmt.group_by(a.c.person_id))}
 
 
-def _latest_organisation(session: Session) -> dict[int, int | None]:
+def _latest_organisation(session: Session, person_id: int | None = None) -> dict[int, int | None]:
     """Each person's organisation on their latest commit (the dated affiliation, else the e-mail domain's)."""
-    a = commit_attribution(session.get_bind().dialect.name).subquery()
+    a = commit_attribution(session.get_bind().dialect.name)
+    if person_id is not None:
+        a = a.where(CommitIdentity.person_id == person_id)
+    a = a.subquery()
     latest: dict[int, tuple] = {}
     for pid, oid, last in session.execute(select(a.c.person_id, a.c.organisation_id, func.max(a.c.author_time))
                                           .group_by(a.c.person_id, a.c.organisation_id)):
@@ -55,7 +63,7 @@ def current_organisation(session: Session, person_id: int, today: dt.date | None
         Affiliation.person_id == person_id,
         (Affiliation.start_date.is_(None)) | (Affiliation.start_date <= today),
         (Affiliation.end_date.is_(None)) | (Affiliation.end_date > today)).limit(1))
-    return oid if oid is not None else _latest_organisation(session).get(person_id)
+    return oid if oid is not None else _latest_organisation(session, person_id).get(person_id)
 
 
 def list_people(session: Session, actor: Actor, community: str | None = None, bots: bool = False,
@@ -107,7 +115,7 @@ def show_person(session: Session, actor: Actor, ref: str, show_emails: bool = Fa
     pid = person_of(session, ref)
     person = session.get(Person, pid)
     shown = (lambda text: text) if show_emails else _mask_ref
-    stats = _stats(session).get(pid, (0, None, None))
+    stats = _stats(session, person_id=pid).get(pid, (0, None, None))
     org_names = dict(session.execute(select(Organisation.id, Organisation.name)).all())
     identities = [{"email": _email(R.normalise_email(i.email), show_emails), "name": i.name,
                    "organisation": org_names.get(i.organisation_id), "rule": i.rule,
@@ -139,6 +147,76 @@ def show_person(session: Session, actor: Actor, ref: str, show_emails: bool = Fa
             "corrections": corrections, "suggestions": suggestions}
 
 
+def reveal_person(session: Session, actor: Actor, ref: str) -> dict:
+    """`show_person` with the full addresses, for an administrator; the look-up itself is audited (personal data)."""
+    require_role(actor, "admin", action="see a person's full e-mail addresses")
+    data = show_person(session, actor, ref, show_emails=True)
+    audit.record(session, actor, "people.reveal_emails", "person", str(data["id"]), None,
+                 {"person": data["id"], "emails": len(data["identities"])})
+    return data
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    """One page of a search: its rows, how many people match in all, and where this page starts."""
+
+    rows: list[dict]
+    total: int
+    limit: int
+    offset: int
+
+
+MAX_PAGE = 200
+
+
+def _like(column, needle: str):
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(column).like(f"%{escaped}%", escape="\\")
+
+
+def search_people(session: Session, actor: Actor, search: str | None = None, *, limit: int = 50, offset: int = 0,
+                  show_emails: bool = False) -> PeoplePage:
+    """People whose name, PLATFORM:LOGIN or e-mail contains SEARCH (case-insensitive; all people without it), by id,
+    one page counted and cut by the database. Each row: id, name, bot, anonymous, accounts, e-mails (masked unless
+    ``show_emails``), and commits — all time, bots and merge commits left out, from the activity aggregates; None
+    (unavailable) for a bot or before the aggregates are first built."""
+    _may_read(actor, show_emails)
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise ValueError(f"a page holds 1 to {MAX_PAGE} rows from offset 0 on, not limit={limit} offset={offset}")
+    needle = (search or "").strip().lower()
+    where = []
+    if needle:
+        where.append(or_(
+            _like(Person.display_name, needle),
+            exists().where(Account.person_id == Person.id, Account.login.is_not(None),
+                           _like(Account.platform.concat(":").concat(Account.login), needle)),
+            exists().where(CommitIdentity.person_id == Person.id, _like(func.trim(CommitIdentity.email), needle))))
+    total = session.scalar(select(func.count()).select_from(Person).where(*where)) or 0
+    people = session.execute(select(Person.id, Person.display_name, Person.is_bot, Person.is_anonymous)
+                             .where(*where).order_by(Person.id).limit(limit).offset(offset)).all()
+    ids = [p.id for p in people]
+    accounts: dict[int, list[str]] = defaultdict(list)
+    emails: dict[int, set[str]] = defaultdict(set)
+    commits: dict[int, int] = {}
+    if ids:
+        for pid, platform, login in session.execute(select(Account.person_id, Account.platform, Account.login)
+                                                    .where(Account.person_id.in_(ids), Account.login.is_not(None))
+                                                    .order_by(Account.platform, Account.login)):
+            accounts[pid].append(f"{platform}:{login}")
+        for pid, email in session.execute(select(CommitIdentity.person_id, CommitIdentity.email)
+                                          .where(CommitIdentity.person_id.in_(ids), CommitIdentity.email.is_not(None))):
+            if email.strip():
+                emails[pid].add(R.normalise_email(email))
+        commits = dict(session.execute(select(ActivityPerson.person_id, ActivityPerson.commits).where(
+            ActivityPerson.kind == "a", ActivityPerson.scope_id == 0, ActivityPerson.person_id.in_(ids))).all())
+    built = session.get(ActivityScope, "all") is not None
+    rows = [{"id": p.id, "name": p.display_name, "is_bot": bool(p.is_bot), "anonymous": bool(p.is_anonymous),
+             "accounts": accounts.get(p.id, []),
+             "emails": [_email(e, show_emails) for e in sorted(emails.get(p.id, ()))],
+             "commits": None if p.is_bot or not built else commits.get(p.id, 0)} for p in people]
+    return PeoplePage(rows, total, limit, offset)
+
+
 def _mask_ref(text: str) -> str:
     return R.mask_email(text) if "@" in text else text
 
@@ -167,9 +245,12 @@ def list_organisations(session: Session, actor: Actor, unverified: bool = False,
     for name, ds in (configured_domains or {}).items():
         domains[name].update(ds)
     mapped: dict[str, str] = {}
-    for c in session.scalars(select(IdentityCorrection).where(IdentityCorrection.kind == "domain")
-                             .order_by(IdentityCorrection.id)):
-        mapped[c.subject] = c.object
+    corrections = list(session.scalars(select(IdentityCorrection).where(IdentityCorrection.kind == "domain")
+                                       .order_by(IdentityCorrection.id)))
+    for c in corrections:
+        if not c.subject.startswith(R.ORGANISATION_PREFIX):
+            mapped[c.subject] = c.object
+    merged = R.organisation_merges(corrections)
     for domain, name in mapped.items():
         for ds in domains.values():
             ds.discard(domain)
@@ -182,11 +263,11 @@ def list_organisations(session: Session, actor: Actor, unverified: bool = False,
         rows.append({"id": org.id, "name": org.name, "kind": org.kind, "verified": org.verified,
                      "chongqing_local": org.chongqing_local,
                      "domains": sorted(domains.get(org.name, set()) | (set() if org.verified else {org.name})),
-                     "contributors": people, "commits": commits})
+                     "contributors": people, "commits": commits, "merged_into": merged.get(org.name)})
     rows.sort(key=lambda r: (-r["commits"], r["name"]))
     if not unverified:
         people, commits = counts.get(None, (0, 0))
         rows.append({"id": None, "name": "（个人 / individual）", "kind": "individual", "verified": True,
                      "chongqing_local": False, "domains": sorted(d for d, n in mapped.items() if n == R.INDIVIDUAL),
-                     "contributors": people, "commits": commits})
+                     "contributors": people, "commits": commits, "merged_into": None})
     return rows

@@ -79,12 +79,19 @@ def _refs(refs) -> list[str]:
 
 def build_rules(identities: IdentitiesFile, organisations: OrganisationsFile,
                 corrections: list[IdentityCorrection]) -> tuple[R.Rules, R.DomainRules]:
-    names = organisation_names(organisations)
+    merged = R.organisation_merges(sorted(corrections, key=lambda c: c.id))
+    names = {k: merged.get(v, v) for k, v in organisation_names(organisations).items()}
+
+    def fold(name: str) -> str:
+        """An organisation's name as counted: aliases to their organisation, merged ones to what they joined."""
+        name = names.get(name, name)
+        return merged.get(name, name)
+
     people = []
     for person in identities.people:
         members = _refs(list(person.emails) + [f"{a.platform}:{a.login}" for a in person.accounts])
         people.append(R.PersonRule(person.name, tuple(dict.fromkeys(members)), person.is_bot,
-                                   tuple((names.get(a.organisation, a.organisation), a.start, a.end)
+                                   tuple((fold(a.organisation), a.start, a.end)
                                          for a in person.affiliations)))
     distinct = []
     for group in identities.distinct:
@@ -95,12 +102,13 @@ def build_rules(identities: IdentitiesFile, organisations: OrganisationsFile,
     anonymous = tuple(R.normalise_email(p) for p in identities.anonymous_emails)
     ordered = sorted(corrections, key=lambda c: c.id)
     rule_corrections = tuple(
-        R.Correction(c.id, c.kind, c.subject, names.get(c.object, c.object) if c.kind == "affiliation" else c.object,
+        R.Correction(c.id, c.kind, c.subject, fold(c.object) if c.kind == "affiliation" and c.object else c.object,
                      c.is_bot, c.start_date, c.end_date) for c in ordered if c.kind != "domain")
-    domain_map = {c.subject: names.get(c.object, c.object) for c in ordered if c.kind == "domain" and c.object}
-    configured = {d: org.name for org in organisations.organisations for d in org.domains}
+    domain_map = {c.subject: fold(c.object) for c in ordered
+                  if c.kind == "domain" and c.object and not c.subject.startswith(R.ORGANISATION_PREFIX)}
+    configured = {d: fold(org.name) for org in organisations.organisations for d in org.domains}
     domains = R.DomainRules(domain_map, configured, frozenset(d.lower() for d in organisations.free_mail_domains),
-                            anonymous)
+                            anonymous, merged)
     return R.Rules(bots, tuple(people), tuple(distinct), anonymous, rule_corrections), domains
 
 

@@ -25,6 +25,7 @@ from typing import Iterable, NamedTuple
 from collector import registry
 
 INDIVIDUAL = "individual"  # a domain mapped to no organisation (free mail, noreply, anonymous)
+ORGANISATION_PREFIX = "org:"  # a domain correction on org:NAME merges organisation NAME into its object
 
 # rule codes, in the order the issue gives them; stored with each join so `mtx people show` can say why
 RULE_MERGE = "correction:merge"
@@ -232,6 +233,7 @@ class DomainRules:
     configured: dict[str, str] = field(default_factory=dict)
     free_mail: frozenset[str] = frozenset()
     anonymous_patterns: tuple[str, ...] = ()
+    merged: dict[str, str] = field(default_factory=dict)  # organisation -> the one it was merged into (final)
 
     def for_email(self, email: str) -> OrgAnswer:
         if is_anonymous(email, self.anonymous_patterns):
@@ -252,7 +254,28 @@ class DomainRules:
                 return OrgAnswer(None, True, f"free mail: {candidate}")
         if top is None or top in ANONYMOUS_DOMAINS:
             return OrgAnswer(None, True, f"no registrable domain outside the reserved example domains: {domain}")
+        if top in self.merged:
+            return OrgAnswer(self.merged[top], False, f"unmapped domain: registrable domain {top}, merged into "
+                                                      f"{self.merged[top]}")
         return OrgAnswer(top, False, f"unmapped domain: registrable domain {top}")
+
+
+def organisation_merges(rows) -> dict[str, str]:
+    """Merged organisation -> the organisation it now counts as (chains followed, a cycle stops where it closes), from
+    correction rows in id order (later wins)."""
+    direct: dict[str, str] = {}
+    for c in rows:
+        if c.kind == "domain" and c.subject.startswith(ORGANISATION_PREFIX) and c.object:
+            direct[c.subject[len(ORGANISATION_PREFIX):]] = c.object
+    final: dict[str, str] = {}
+    for name in direct:
+        seen, target = {name}, direct[name]
+        while target in direct and direct[target] not in seen:
+            seen.add(target)
+            target = direct[target]
+        if target != name:
+            final[name] = target
+    return final
 
 
 def _parents(domain: str, top: str | None) -> list[str]:
