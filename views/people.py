@@ -49,6 +49,7 @@ def change(question: str, step, done: str, reason: str) -> None:
     """Ask first; then the correction and a resolution in one transaction (as the command line makes them)."""
     def finished(out) -> str:
         st.session_state.pop(REVEALED, None)
+        st.cache_data.clear()  # other pages' cached figures count these people
         correction, report = out
         return f"{done}（更正 {correction.id}）。{resolved_text(report)}"
 
