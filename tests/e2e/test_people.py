@@ -1,12 +1,13 @@
 """人员与组织 in a real browser: an administrator merges two people, and 社区详情 then shows their community one
-contributor fewer; maps an unverified domain, and it shows one organisation fewer — each equal to `mtx metrics`."""
+contributor fewer, equal to `mtx metrics`. (Mapping a domain is tested through AppTest in tests/app/test_people_page.py;
+its browser flow is still to be written.)"""
 from __future__ import annotations
 
 import shutil
 
 import pytest
 
-from tests.app.test_people_page import (AS_OF, COUNTED, NEW_DOMAIN, people_db, signals,  # noqa: F401 (fixture)
+from tests.app.test_people_page import (AS_OF, COUNTED, people_db, signals,  # noqa: F401 (fixture)
                                         sql)
 from tests.e2e import browser as web
 from tracker import db as dbm
@@ -99,29 +100,3 @@ def test_merging_two_people_shows_one_contributor_fewer_for_their_community(peop
     after = signals(url, capsys, community)["contributor_count"]
     assert after == before - 1
     assert detail_signal(browser, community, "contributor_count") == f"{after:g}"
-
-
-@pytest.mark.skip(reason="unfinished (helper 37 ran out of time): after the 组织与域名 tab is clicked the domain is "
-                         "not found in the page text; the flow itself passes as an AppTest (tests/app/test_people_page.py)")
-def test_mapping_a_domain_shows_one_organisation_fewer_for_the_community(people_app, browser, capsys):
-    base, url = people_app
-    community, target = "hongtu-board", "山城鸿途软件有限公司（虚构）"
-    before = signals(url, capsys, community)["org_count"]
-    web.sign_in(browser, base, "admin", PASSWORDS["admin"])
-    assert detail_signal(browser, community, "org_count") == f"{before:g}"
-
-    web.click_menu(browser, "人员与组织")
-    tab = next(t for t in browser.find_elements("css selector", "[role='tab']") if t.text.strip() == "组织与域名")
-    tab.click()  # switching tabs happens in the browser: no run
-    web.wait_for_text(browser, NEW_DOMAIN)
-    choose(browser, "归属组织", target, runs=False)  # inside the form: nothing runs until it is submitted
-    form = next(f for f in browser.find_elements("css selector", "[data-testid='stForm']")
-                if "映射域名到组织" in f.text)
-    # the page has several reason boxes: the map form's is found within its form
-    form.find_element("css selector", "input[aria-label='原因（必填，记入审计日志）']").send_keys("子公司")
-    confirm(browser, "映射", "已映射")
-    web.screenshot(browser, "admin-people-domain-mapped")
-
-    after = signals(url, capsys, community)["org_count"]
-    assert after == before - 1
-    assert detail_signal(browser, community, "org_count") == f"{after:g}"
