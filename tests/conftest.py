@@ -151,14 +151,18 @@ def sample_db(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture
-def sample_db_url(sample_db, tmp_path) -> str:
-    """A private copy of the scale-1 sample."""
-    path = tmp_path / "sample.db"
-    shutil.copyfile(sample_db, path)
+def _private_copy(source: Path, path: Path):
+    """A copy of a session-built SQLite database for one test; its engine is disposed of afterwards."""
+    shutil.copyfile(source, path)
     url = f"sqlite:///{path}"
     yield url
     dbm.dispose_engine(url)
+
+
+@pytest.fixture
+def sample_db_url(sample_db, tmp_path) -> str:
+    """A private copy of the scale-1 sample."""
+    yield from _private_copy(sample_db, tmp_path / "sample.db")
 
 
 @pytest.fixture(scope="session")
@@ -179,8 +183,4 @@ def demo_db(sample_db, tmp_path_factory) -> Path:
 @pytest.fixture
 def demo_db_url(demo_db, tmp_path) -> str:
     """A private copy of the demo database."""
-    path = tmp_path / "demo.db"
-    shutil.copyfile(demo_db, path)
-    url = f"sqlite:///{path}"
-    yield url
-    dbm.dispose_engine(url)
+    yield from _private_copy(demo_db, tmp_path / "demo.db")

@@ -1,5 +1,7 @@
-"""Small SQL helpers that differ between SQLite and PostgreSQL."""
+"""Small SQL helpers that differ between SQLite and PostgreSQL, and the page of a list paged in SQL."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import Date, Float, Integer, cast, func
 from sqlalchemy.sql.elements import ColumnElement
@@ -52,3 +54,13 @@ def seconds_between(start, end, dialect_name: str) -> ColumnElement:
         return func.extract("epoch", end - start)
     whole = cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
     return whole + (cast(func.substr(end, 20), Float) - cast(func.substr(start, 20), Float))
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a longer list: its rows, how many rows the whole list has, and where this page starts."""
+
+    rows: list[dict]
+    total: int
+    limit: int
+    offset: int

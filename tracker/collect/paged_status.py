@@ -8,28 +8,17 @@ collection: a run that was skipped or stopped at the deadline collected little, 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from tracker.access import Actor, require_role
 from tracker.models import CollectionResult, CollectionRun, Community, CommunityRepository, Repository
+from tracker.sqlutil import Page
 from tracker.vocab import NEVER_COLLECTED, RESULT_STATUSES, STREAMS
 
 PAGE_ROLES = ("admin", "evaluator")
 STATUS_FILTERS = (*RESULT_STATUSES.values, NEVER_COLLECTED)  # what the status filter offers
 MAX_PAGE = 500
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a longer list: its rows, how many rows the whole list has, and where this page starts."""
-
-    rows: list[dict]
-    total: int
-    limit: int
-    offset: int
 
 
 def _last_results():

@@ -24,6 +24,7 @@ from tracker.ledger.identifiers import normalise_code
 from tracker.ledger.report import ImportReport
 from tracker.ledger.schema import AwardRuleSet, ImportLimits
 from tracker.models import AuditEntry, Award, Certificate, Enterprise, Product
+from tracker.sqlutil import Page
 from tracker.vocab import AWARD_STATUSES, CERT_STATUSES, LEDGER_ACTIONS, NOT_COMPUTED
 
 PAGE_ROLES = ("admin", "evaluator")
@@ -41,16 +42,6 @@ class ImportRefused(BilingualError):
 
     def __reduce__(self):
         return (self.__class__, (self.report,))
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a longer list: its rows, how many rows the whole list has, and where this page starts."""
-
-    rows: list[dict]
-    total: int
-    limit: int
-    offset: int
 
 
 @dataclass(frozen=True)

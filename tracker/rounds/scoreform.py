@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker import audit, vocab
 from tracker.access import Actor
-from tracker.models import ExpertScore, RoundConflict, SignalValue, utcnow
+from tracker.models import Community, ExpertScore, RoundConflict, SignalValue, utcnow
 from tracker.rounds import lifecycle as L
 from tracker.rounds.scoresheet import _rows, check_rating, scale_text
 
@@ -101,8 +101,6 @@ def expert_sheet(session: Session, actor: Actor, round_, expert: str) -> ExpertS
     rows, conflicted, every = _rows(session, round_, expert)
     reasons = dict(session.execute(select(RoundConflict.candidate_id, RoundConflict.reason)
                                    .where(RoundConflict.round_id == round_.id, RoundConflict.expert == expert)).all())
-    from tracker.models import Community
-
     names = dict(session.execute(select(Community.slug, Community.name_zh)
                                  .where(Community.slug.in_(list(every) or [""]))).all())
     shown = [(r.candidate, r.slug, r.name, False) for r in rows]
