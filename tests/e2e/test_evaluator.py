@@ -39,8 +39,12 @@ def test_an_evaluator_opens_a_community_from_the_ranking_and_sees_why(browser, a
     web.click_menu(browser, "社区排名")
     web.wait_for_text(browser, f"截至 {AS_OF}")
     choose(browser, "查看社区详情", COMMUNITY)
-    link = browser.find_element(By.CSS_SELECTOR, "[data-testid='stPageLink'] a")
-    assert "巴渝开源教育" in link.text
+    # the link is drawn by the run the choice caused; wait for it rather than trusting the first finished run
+    web.wait_until(browser, lambda b: any("巴渝开源教育" in a.text for a in
+                                          b.find_elements(By.CSS_SELECTOR, "[data-testid='stPageLink'] a")),
+                   message="no link to 巴渝开源教育's 社区详情")
+    link = next(a for a in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stPageLink'] a")
+                if "巴渝开源教育" in a.text)
     web.run_and_wait(browser, link.click, until=lambda b: web.current_menu_title(b) == "社区详情"
                      and "定量得分" in web.page_text(b))
     assert f"community={COMMUNITY}" in browser.current_url and f"as_of={AS_OF}" in browser.current_url
@@ -70,11 +74,17 @@ def test_an_evaluator_enters_a_score_in_the_round_and_sees_it_saved(browser, app
     panel = next(e for e in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stExpander']")
                  if "（hongtu-board）" in e.find_element(By.CSS_SELECTOR, "summary").text)
     panel.find_element(By.CSS_SELECTOR, "summary").click()
-    web.wait_until(browser, lambda b: panel.find_elements(By.CSS_SELECTOR, "input[type='number']"))
+    # a collapsed expander's fields are in the page but hidden: wait until the opened panel shows them
+    web.wait_until(browser, lambda b: (lambda found: found and all(x.is_displayed() and x.size["height"] > 0
+                                                                   for x in found))(
+        panel.find_elements(By.CSS_SELECTOR, "[data-testid='stNumberInput'] input")),
+        message="the candidate's score fields did not open")
     boxes = panel.find_elements(By.CSS_SELECTOR, "[data-testid='stNumberInput'] input")
     assert len(boxes) == 4
     ratings = [4.5, 3.0, 4.0, 2.5]
     for box, value in zip(boxes, ratings):
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+        web.wait_until(browser, lambda b: box.is_enabled() and box.is_displayed())
         box.click()
         box.send_keys(Keys.CONTROL, "a")
         box.send_keys(str(value))
