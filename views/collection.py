@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +13,7 @@ from tracker.collect.paged_status import (STATUS_FILTERS, collection_filters, co
                                           community_freshness, repository_page)
 from tracker.formatting import NONE, age_text, time_text
 from tracker.vocab import FOCUS_FIELDS, NEVER_COLLECTED, RESULT_STATUSES, RUN_STATUSES
+from views import charts
 from views.common import current_actor, database_url, session
 
 PAGE_SIZES = (20, 50, 100)
@@ -120,6 +120,5 @@ st.dataframe(pd.DataFrame([{
 ages = pd.DataFrame([{"社区": c["name"], "距今（天）": round((now - c["complete_as_of"]).total_seconds() / 86_400, 1)}
                      for c in fresh.rows if c["complete_as_of"] is not None])
 if not ages.empty:
-    st.altair_chart(alt.Chart(ages).mark_bar().encode(
-        x=alt.X("距今（天）:Q", title="全部仓库完整采集距今（天）"), y=alt.Y("社区:N", sort="-x"),
-        tooltip=["社区", "距今（天）"]), width="stretch")
+    charts.bars(ages, charts.field("距今（天）:Q", title="全部仓库完整采集距今（天）"),
+                charts.field("社区:N", sort="-x"), tooltip=["社区", "距今（天）:Q"])

@@ -29,6 +29,15 @@ def config_dir() -> Path:
     return Path(os.environ.get("MTX_CONFIG") or "config")
 
 
+def data_versions() -> tuple:
+    """What cached figures depend on (tracker.dataversion): pass it to a st.cache_data loader as an argument, so a
+    collection, a people correction, a score or an edited model file makes the next run compute afresh."""
+    from tracker.dataversion import config_version, data_version
+
+    with session() as s:
+        return data_version(s), config_version(config_dir())
+
+
 @contextmanager
 def session():
     with dbm.session_scope(database_url()) as s:

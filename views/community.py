@@ -2,7 +2,6 @@
 with their mirror overlap, organisations and top contributors. ``?community=SLUG`` opens a community directly."""
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -10,14 +9,17 @@ from tracker import vocab
 from tracker.formatting import NONE, date_text, time_text
 from tracker.metrics import detail
 from tracker.metrics.compute import MetricsError
+from views import charts
 from views.choosers import scoring_choosers
-from views.common import config_dir, current_actor, database_url, session
+from views.common import config_dir, current_actor, data_versions, database_url, session
 
 PER_PAGE = 20
 
 
-@st.cache_data(ttl=60, show_spinner="正在计算评分…")
-def load_explanation(url: str, actor, slug: str, model: str, config: str, as_of) -> detail.Explanation:
+@st.cache_data(ttl=3600, max_entries=64, show_spinner="正在计算评分…")
+def load_explanation(url: str, actor, slug: str, model: str, config: str, as_of,
+                     versions: tuple) -> detail.Explanation:
+    """Kept until the data or configuration under it changes (``versions``)."""
     with session() as s:
         return detail.explain(s, actor, slug, model, config, as_of=as_of)
 
@@ -60,7 +62,7 @@ slug = st.selectbox("社区", slugs, index=slugs.index(wanted) if wanted in slug
 st.query_params["community"] = slug  # the address names the community shown, so it can be shared
 
 try:
-    ex = load_explanation(database_url(), actor, slug, model, str(config_dir()), as_of)
+    ex = load_explanation(database_url(), actor, slug, model, str(config_dir()), as_of, data_versions())
 except MetricsError as exc:
     st.error(str(exc))
     st.stop()
@@ -83,10 +85,9 @@ signals = pd.DataFrame([{"信号": r.label, "代号": r.signal, "值": r.value_t
                          "同领域百分位": percent(r.percentile), "说明": reason_text(r.reason)} for r in ex.signals])
 bars = pd.DataFrame([{"信号": r.label, "类别": kind, "分数": points} for r in ex.signals
                      for kind, points in (("满分", r.max_points), ("得分", r.points))])
-st.altair_chart(alt.Chart(bars).mark_bar().encode(
-    x=alt.X("分数:Q", stack=None), y=alt.Y("信号:N", sort=[r.label for r in ex.signals]),
-    color=alt.Color("类别:N", scale=alt.Scale(domain=["满分", "得分"], range=["#d9d9d9", "#1f77b4"])),
-    tooltip=["信号", "类别", "分数"]), width="stretch")
+charts.bars(bars, charts.field("分数:Q", stack=None), charts.field("信号:N", sort=[r.label for r in ex.signals]),
+            color=charts.field("类别:N", scale={"domain": ["满分", "得分"], "range": ["#d9d9d9", "#1f77b4"]}),
+            tooltip=["信号", "类别", "分数:Q"])
 st.dataframe(signals, hide_index=True, width="stretch")
 
 left, right = st.columns(2)
@@ -107,9 +108,8 @@ with right:
     st.markdown("**同领域百分位**（同行中表现更差者的比例，并列计一半）")
     ranks = pd.DataFrame([{"信号": r.label, "百分位": r.percentile} for r in ex.signals if r.percentile is not None])
     if not ranks.empty:
-        st.altair_chart(alt.Chart(ranks).mark_bar().encode(
-            x=alt.X("百分位:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("信号:N", sort="-x"), tooltip=["信号", alt.Tooltip("百分位:Q", format=".0%")]), width="stretch")
+        charts.bars(ranks, charts.field("百分位:Q", axis={"format": "%"}, scale={"domain": [0, 1]}),
+                    charts.field("信号:N", sort="-x"), tooltip=["信号", charts.field("百分位:Q", format=".0%")])
 
 with session() as s:
     monthly = detail.monthly_activity(s, actor, slug, ex.as_of)
@@ -125,8 +125,8 @@ for place, (name, title) in zip(grid, titles.items()):
             where = "、".join(monthly.not_collected[name])
             st.warning(f"不可用：{reason_text(monthly.reasons[name])}" + (f"（{where}）" if where else ""))
             continue
-        st.altair_chart(alt.Chart(pd.DataFrame({"月份": monthly.months, "数量": values})).mark_line(point=True).encode(
-            x=alt.X("月份:O"), y=alt.Y("数量:Q"), tooltip=["月份", "数量"]), width="stretch")
+        charts.line(pd.DataFrame({"月份": monthly.months, "数量": values}), charts.field("月份:O"),
+                    charts.field("数量:Q"), tooltip=["月份", "数量:Q"])
 with st.expander("每月数据"):
     st.dataframe(pd.DataFrame({"月份": monthly.months, **{titles[n]: v if v is not None else [NONE] * len(monthly.months)
                                                        for n, v in monthly.series.items()}}),
@@ -152,9 +152,8 @@ st.subheader(f"组织提交占比（{window_text}）")
 if orgs.rows:
     shares = pd.DataFrame([{"组织": r["name"], "类型": r["kind"], "提交数": r["commits"], "占比": r["share"]}
                            for r in orgs.rows])
-    st.altair_chart(alt.Chart(shares.head(15)).mark_bar().encode(
-        x=alt.X("占比:Q", axis=alt.Axis(format="%")), y=alt.Y("组织:N", sort="-x"),
-        tooltip=["组织", "提交数", alt.Tooltip("占比:Q", format=".1%")]), width="stretch")
+    charts.bars(shares.head(15), charts.field("占比:Q", axis={"format": "%"}), charts.field("组织:N", sort="-x"),
+                tooltip=["组织", "提交数:Q", charts.field("占比:Q", format=".1%")])
     st.dataframe(shares.assign(占比=[percent(v) for v in shares["占比"]]), hide_index=True, width="stretch")
 else:
     st.caption("窗口内没有计入的提交。")

@@ -1,7 +1,6 @@
 """总览 / overview: what the database holds and how fresh it is."""
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -9,6 +8,7 @@ from collector import registry
 from tracker.formatting import when, yuan
 from tracker.overview import overview
 from tracker.vocab import AWARD_STATUSES, CERT_STATUSES, COUNTING_AWARD_LABEL, FOCUS_FIELDS
+from views import charts
 from views.common import current_actor, database_url, session
 
 
@@ -46,14 +46,12 @@ with left:
     platforms = pd.DataFrame([{"平台": registry.label(k), "仓库数": v}  # labels as the platform modules declare them
                               for k, v in data["repositories_by_platform"].items()])
     if not platforms.empty:
-        st.altair_chart(alt.Chart(platforms).mark_bar().encode(
-            x=alt.X("仓库数:Q"), y=alt.Y("平台:N", sort="-x"), tooltip=["平台", "仓库数"]), width="stretch")
+        charts.bars(platforms, charts.field("仓库数:Q"), charts.field("平台:N", sort="-x"), tooltip=["平台", "仓库数:Q"])
 with right:
     st.markdown("**每月提交数（镜像去重，北京时间月份）**")
     monthly = pd.DataFrame([{"月份": k, "提交数": v} for k, v in data["commits_by_month"].items()])
     if not monthly.empty:
-        st.altair_chart(alt.Chart(monthly).mark_line(point=True).encode(
-            x=alt.X("月份:O"), y=alt.Y("提交数:Q"), tooltip=["月份", "提交数"]), width="stretch")
+        charts.line(monthly, charts.field("月份:O"), charts.field("提交数:Q"), tooltip=["月份", "提交数:Q"])
 
 st.subheader("开源鸿蒙适配认证奖励" + ("（本企业）" if data["scope"] == "enterprise" else ""))
 cols = st.columns(4)

@@ -1,7 +1,6 @@
 """社区排名 / the community ranking: live scores of the quantitative part (the expert part 待评审), or a round's results."""
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -10,8 +9,9 @@ from tracker.formatting import date_text, yuan
 from tracker.rounds import office
 from tracker.rounds.lifecycle import get_round
 from tracker.scoring.live import group_points, live_ranking, ranking_xlsx
+from views import charts
 from views.choosers import scoring_choosers
-from views.common import config_dir, current_actor, session
+from views.common import config_dir, current_actor, data_versions, database_url, session
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 actor = current_actor()
@@ -24,10 +24,16 @@ source = st.radio("排名依据", [LIVE, *round_labels], horizontal=True) if rou
 focus_labels = {"全部领域": None, **{t.zh: t.value for t in vocab.FOCUS_FIELDS}}
 
 
+@st.cache_data(ttl=3600, max_entries=64, show_spinner="正在计算评分…")
+def load_live(url: str, actor, model: str, config: str, as_of, focus, versions: tuple):
+    """The live ranking, kept until the data or configuration under it changes (``versions``)."""
+    with session() as s:
+        return live_ranking(s, actor, model, config, as_of=as_of, focus=focus)
+
+
 def bars(frame: pd.DataFrame) -> None:
-    st.altair_chart(alt.Chart(frame).mark_bar().encode(
-        x=alt.X("sum(得分):Q", title="得分"), y=alt.Y("社区:N", sort="-x"), color=alt.Color("分组:N"),
-        tooltip=["社区", "分组", "得分"]), width="stretch")
+    charts.bars(frame, charts.field("sum(得分):Q", title="得分"), charts.field("社区:N", sort="-x"),
+                color=charts.field("分组:N"), tooltip=["社区", "分组", "得分:Q"])
 
 
 def detail_links(slugs_names: list[tuple[str, str]], keep: dict | None = None) -> None:
@@ -44,8 +50,8 @@ def detail_links(slugs_names: list[tuple[str, str]], keep: dict | None = None) -
 
 if source == LIVE:
     model, as_of, focus = scoring_choosers()
-    with session() as s:
-        scores, report, scoring_model = live_ranking(s, actor, model, config_dir(), as_of=as_of, focus=focus)
+    scores, report, scoring_model = load_live(database_url(), actor, model, str(config_dir()), as_of, focus,
+                                              data_versions())
     names = {sc.key: sc.name for sc in report.scopes}
     focus_of = {sc.key: sc.focus for sc in report.scopes}
     if scores.pending:

@@ -134,12 +134,15 @@ def show_person(session: Session, actor: Actor, ref: str, show_emails: bool = Fa
     corrections = [{"id": c.id, "kind": c.kind, "subject": shown(R.ref_of(c.subject)),
                     "object": shown(R.ref_of(c.object)) if c.object and c.kind in ("merge", "distinct") else c.object,
                     "is_bot": c.is_bot, "reason": c.reason, "actor": c.actor, "at": c.created_at}
-                   for c in session.scalars(select(IdentityCorrection).order_by(IdentityCorrection.id))
+                   for c in session.scalars(select(IdentityCorrection).where(or_(
+                       IdentityCorrection.subject.in_(nodes), IdentityCorrection.object.in_(nodes)))
+                       .order_by(IdentityCorrection.id))
                    if c.subject in nodes or (c.object in nodes and c.kind in ("merge", "distinct"))]
     suggestions = [{"id": s.id, "a": shown(R.ref_of(s.key_a)), "b": shown(R.ref_of(s.key_b)), "rule": s.rule,
                     "detail": s.detail}
-                   for s in session.scalars(select(PersonSuggestion).order_by(PersonSuggestion.id))
-                   if s.key_a in nodes or s.key_b in nodes]
+                   for s in session.scalars(select(PersonSuggestion).where(or_(  # in SQL: there may be thousands
+                       PersonSuggestion.key_a.in_(nodes), PersonSuggestion.key_b.in_(nodes)))
+                       .order_by(PersonSuggestion.id))]
     return {"id": pid, "name": person.display_name, "is_bot": person.is_bot, "bot_reason": person.bot_reason,
             "anonymous": person.is_anonymous, "commits": stats[0], "first_commit": stats[1], "last_commit": stats[2],
             "organisation": org_names.get(current_organisation(session, pid)),
