@@ -17,6 +17,11 @@ else:
     # a page the role may not see is not in its menu; its address answers with a refusal, never the page
     pages += [st.Page("views/refused.py", title=p.title, url_path=p.url_path, visibility="hidden")
               for p in refused(actor.role)]
+    if actor.role in ("admin", "evaluator"):  # their pages share figures worth computing before the first click
+        from views.common import config_dir, database_url
+        from views.figures import start_warm_up
+
+        start_warm_up(database_url(), str(config_dir()))
     with st.sidebar:
         st.caption(f"{actor.name}（{ROLE_LABELS[actor.role]}）")
         if st.button("退出登录", key="sign_out"):

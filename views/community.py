@@ -9,19 +9,11 @@ from tracker import vocab
 from tracker.formatting import NONE, date_text, time_text
 from tracker.metrics import detail
 from tracker.metrics.compute import MetricsError
-from views import charts
+from views import charts, figures
 from views.choosers import scoring_choosers
 from views.common import config_dir, current_actor, data_versions, database_url, session
 
 PER_PAGE = 20
-
-
-@st.cache_data(ttl=3600, max_entries=64, show_spinner="正在计算评分…")
-def load_explanation(url: str, actor, slug: str, model: str, config: str, as_of,
-                     versions: tuple) -> detail.Explanation:
-    """Kept until the data or configuration under it changes (``versions``)."""
-    with session() as s:
-        return detail.explain(s, actor, slug, model, config, as_of=as_of)
 
 
 def percent(value: float | None) -> str:
@@ -62,7 +54,11 @@ slug = st.selectbox("社区", slugs, index=slugs.index(wanted) if wanted in slug
 st.query_params["community"] = slug  # the address names the community shown, so it can be shared
 
 try:
-    ex = load_explanation(database_url(), actor, slug, model, str(config_dir()), as_of, data_versions())
+    detail.may_read(actor)
+    with st.spinner("正在计算评分…"):
+        ranking = figures.live(database_url(), model, str(config_dir()), as_of, None, data_versions())
+    with session() as s:
+        ex = detail.explain(s, actor, slug, model, config_dir(), as_of=as_of, ranking=ranking)
 except MetricsError as exc:
     st.error(str(exc))
     st.stop()

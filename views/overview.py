@@ -9,18 +9,19 @@ from tracker.formatting import when, yuan
 from tracker.overview import overview
 from tracker.vocab import AWARD_STATUSES, CERT_STATUSES, COUNTING_AWARD_LABEL, FOCUS_FIELDS
 from views import charts
-from views.common import current_actor, database_url, session
+from views.common import current_actor, data_versions, database_url, session
 
 
 
-@st.cache_data(ttl=60, show_spinner="正在读取数据…")
-def load(url: str, actor) -> dict:
+@st.cache_data(ttl=3600, max_entries=64, show_spinner="正在读取数据…")
+def load(url: str, actor, versions: tuple) -> dict:
+    """Kept until the data under it changes (an approval or a collection shows on the next run)."""
     with session() as s:
         return overview(s, actor)
 
 
 actor = current_actor()
-data = load(database_url(), actor)
+data = load(database_url(), actor, data_versions())
 
 st.title("总览")
 fresh = data["freshness"]

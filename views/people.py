@@ -12,13 +12,14 @@ import streamlit as st
 
 from collector import registry
 from tracker import vocab
-from tracker.config import ConfigError, ConfigFileError, load_config
+from tracker.config import ConfigError, ConfigFileError
 from tracker.formatting import NONE, date_text, time_text
 from tracker.people import corrections as C
 from tracker.people.changes import apply_change
-from tracker.people.queries import list_organisations, list_suggestions, reveal_person, search_people, show_person
+from tracker.people.queries import list_suggestions, may_read, reveal_person, search_people, show_person
 from tracker.people.resolve import organisation_names
 from tracker.people.rules import INDIVIDUAL
+from views import figures
 from views.actions import confirm, flash, open_question, run_step
 from views.common import config_dir, current_actor, data_versions, database_url, session
 
@@ -34,22 +35,9 @@ st.title("人员与组织")
 flash()
 
 
-@st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
-def cached_config(directory: str, versions: tuple):
-    """The configuration, parsed once per version of its files (parsing the YAML costs more than this page's SQL)."""
-    return load_config(directory)
-
-
-@st.cache_data(ttl=3600, max_entries=16, show_spinner="正在统计组织…")
-def cached_organisations(url: str, actor, domains: tuple, versions: tuple) -> list[dict]:
-    """Organisations with their contributors and commits (a count over every commit), until the data changes."""
-    with session() as s:
-        return list_organisations(s, actor, False, {name: list(ds) for name, ds in domains})
-
-
 versions = data_versions()
 try:
-    config = cached_config(str(config_dir()), versions[1])
+    config = figures.configuration(str(config_dir()), versions[1])
 except ConfigError as exc:
     st.error("配置有误，无法显示本页：请运行 `mtx config check` 查看并修正。\n\n" + str(exc))
     st.stop()
@@ -243,8 +231,9 @@ def suggestions_section() -> None:
 # --- organisations ------------------------------------------------------------------------------------------------
 
 def organisations_section() -> None:
-    domains = tuple((o.name, tuple(o.domains)) for o in config.organisations.organisations)
-    rows = cached_organisations(database_url(), actor, domains, versions)
+    may_read(actor)
+    with st.spinner("正在统计组织…"):
+        rows = figures.organisations(database_url(), figures.configured_domains(config), versions)
     st.caption("贡献者与提交不含机器人。未验证的组织以未登记的邮箱域名命名，照常计数，直到管理员把域名映射到组织。")
     table([{"组织": INDIVIDUAL_LABEL if r["id"] is None else r["name"],
             "类型": vocab.ORGANISATION_KINDS.zh(r["kind"]), "已验证": "是" if r["verified"] else "否（按域名）",

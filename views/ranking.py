@@ -8,8 +8,8 @@ from tracker import vocab
 from tracker.formatting import date_text, yuan
 from tracker.rounds import office
 from tracker.rounds.lifecycle import get_round
-from tracker.scoring.live import group_points, live_ranking, ranking_xlsx
-from views import charts
+from tracker.scoring.live import group_points, may_see_ranking, ranking_xlsx
+from views import charts, figures
 from views.choosers import scoring_choosers
 from views.common import config_dir, current_actor, data_versions, database_url, session
 
@@ -22,13 +22,6 @@ LIVE = "实时（定量部分）"
 round_labels = {f"评审轮次 {r['year']}/{r['name']}（{r['status_label']}）": r["id"] for r in rounds}
 source = st.radio("排名依据", [LIVE, *round_labels], horizontal=True) if round_labels else LIVE
 focus_labels = {"全部领域": None, **{t.zh: t.value for t in vocab.FOCUS_FIELDS}}
-
-
-@st.cache_data(ttl=3600, max_entries=64, show_spinner="正在计算评分…")
-def load_live(url: str, actor, model: str, config: str, as_of, focus, versions: tuple):
-    """The live ranking, kept until the data or configuration under it changes (``versions``)."""
-    with session() as s:
-        return live_ranking(s, actor, model, config, as_of=as_of, focus=focus)
 
 
 def bars(frame: pd.DataFrame) -> None:
@@ -50,8 +43,10 @@ def detail_links(slugs_names: list[tuple[str, str]], keep: dict | None = None) -
 
 if source == LIVE:
     model, as_of, focus = scoring_choosers()
-    scores, report, scoring_model = load_live(database_url(), actor, model, str(config_dir()), as_of, focus,
-                                              data_versions())
+    may_see_ranking(actor)
+    with st.spinner("正在计算评分…"):
+        scores, report, scoring_model = figures.live(database_url(), model, str(config_dir()), as_of, focus,
+                                                     data_versions())
     names = {sc.key: sc.name for sc in report.scopes}
     focus_of = {sc.key: sc.focus for sc in report.scopes}
     if scores.pending:

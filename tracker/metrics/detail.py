@@ -36,6 +36,11 @@ SERIES = {"commits": "contributor_count", "contributors": "contributor_count", "
           "pulls": "closed_prs_count"}
 
 
+def may_read(actor: Actor) -> None:
+    """Administrators and evaluators see a community's details; anyone else is refused."""
+    _may_read(actor)
+
+
 def _may_read(actor: Actor) -> None:
     require_role(actor, "admin", "evaluator", action="see a community's details")
 
@@ -128,15 +133,22 @@ def _value_text(signal: str, value) -> str:
 
 
 def explain(session: Session, actor: Actor, slug: str, model_ref: str, config_dir: Path | str, *,
-            as_of: dt.date | None = None, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS) -> Explanation:
+            as_of: dt.date | None = None, stale_after_days: int = DEFAULT_STALE_AFTER_DAYS,
+            ranking: tuple | None = None) -> Explanation:
     """Why ``slug`` scores what it does: the live ranking's scores (tracker.scoring.live, as `mtx score --explain`),
-    points per signal, what is missing and why, percentiles among its focus field, the three largest gaps."""
+    points per signal, what is missing and why, percentiles among its focus field, the three largest gaps.
+
+    ``ranking``: the (scores, report, model) that `live_ranking` returned for every focus field with the same model
+    and as-of, when the caller has it already (the app keeps it): then nothing is computed again."""
     from tracker.scoring.engine import rank_results
     from tracker.scoring.live import explain_json, live_ranking
 
     _may_read(actor)
-    scores, report, model = live_ranking(session, actor, model_ref, config_dir, as_of=as_of,
-                                         stale_after_days=stale_after_days)
+    if ranking is None:
+        ranking = live_ranking(session, actor, model_ref, config_dir, as_of=as_of, stale_after_days=stale_after_days)
+    scores, report, model = ranking
+    if len(scores.results) != len(report.scopes):
+        raise ValueError("explain(ranking=...) needs the ranking of every focus field (focus=None)")
     scope = next((s for s in report.scopes if s.key == slug), None)
     if scope is None:
         raise MetricsError(f"没有社区 / no community with slug {slug!r}; `mtx status --communities` lists them")

@@ -20,6 +20,11 @@ from tracker.people.attribution import commit_attribution
 from tracker.people.corrections import person_nodes, person_of
 
 
+def may_read(actor: Actor) -> None:
+    """Administrators and evaluators read people and organisations (e-mails masked); anyone else is refused."""
+    _may_read(actor, False)
+
+
 def _may_read(actor: Actor, show_emails: bool) -> None:
     require_role(actor, "admin", "evaluator", action="read people and organisations")
     if show_emails and not actor.is_admin:

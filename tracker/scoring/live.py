@@ -270,15 +270,26 @@ def live_ranking(session, actor, model_ref: str, config_dir, *, as_of=None, focu
     quantitative part, ranked within ``focus`` when one is given (peers are always the whole focus field)."""
     from pathlib import Path
 
-    from tracker.access import require_role
     from tracker.metrics.compute import compute_metrics
     from tracker.scoring.loading import load_model
 
-    require_role(actor, "admin", "evaluator", action="see the community ranking")
+    may_see_ranking(actor)
     model = load_model(model_ref, Path(config_dir) / "models")
     report = compute_metrics(session, actor, as_of=as_of, model=model, stale_after_days=stale_after_days)
-    only = {s.key for s in report.scopes if focus is None or s.focus == focus}
-    return score_report(model, report, only=only), report, model
+    return in_focus(model, report, focus), report, model
+
+
+def may_see_ranking(actor) -> None:
+    """Administrators and evaluators see the ranking and what it is computed from; anyone else is refused."""
+    from tracker.access import require_role
+
+    require_role(actor, "admin", "evaluator", action="see the community ranking")
+
+
+def in_focus(model: ScoringModel, report: MetricsReport, focus: str | None) -> LiveScores:
+    """The ranking of one focus field (every field when None) from an all-communities metrics report: peers are
+    always the whole field, so this equals `live_ranking(..., focus=focus)` without computing the metrics again."""
+    return score_report(model, report, only={s.key for s in report.scopes if focus is None or s.focus == focus})
 
 
 def group_points(scores: LiveScores, result: LiveResult) -> dict[str, float]:
