@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from views.common import ROLE_LABELS, recheck_actor, sign_out
+from views.common import ROLE_LABELS, config_dir, database_url, recheck_actor, sign_out
+from views.figures import prepare_process, start_warm_up
 from views.pages import allowed, refused
 
 st.set_page_config(page_title="满天星 Tracker", page_icon="✨", layout="wide")
 
+prepare_process()  # once per server: imports and the sign-in's stand-in hash, while the sign-in page is read
+start_warm_up(database_url(), str(config_dir()))  # the shared figures, computed before the first click needs them
 actor = recheck_actor()
 if actor is None:
     pages = [st.Page("views/login.py", title="登录", icon=":material/login:", url_path="login", default=True)]
@@ -17,11 +20,6 @@ else:
     # a page the role may not see is not in its menu; its address answers with a refusal, never the page
     pages += [st.Page("views/refused.py", title=p.title, url_path=p.url_path, visibility="hidden")
               for p in refused(actor.role)]
-    if actor.role in ("admin", "evaluator"):  # their pages share figures worth computing before the first click
-        from views.common import config_dir, database_url
-        from views.figures import start_warm_up
-
-        start_warm_up(database_url(), str(config_dir()))
     with st.sidebar:
         st.caption(f"{actor.name}（{ROLE_LABELS[actor.role]}）")
         if st.button("退出登录", key="sign_out"):

@@ -6,7 +6,7 @@ every administrator and evaluator, so they are cached without the actor (the cal
 the tracker's own access rule) and keyed by `data_versions()`: a collection, a people correction, a score or an
 edited model makes the next run compute afresh; nothing is shown stale for a fixed time.
 
-A warm-up thread per server process (started by the first administrator or evaluator to sign in) computes the
+A warm-up thread per server process (started by the first visit, while the sign-in page is read) computes the
 default ranking (the default model, the default as-of date, every field) and the organisation counts whenever the
 data version changes, so the first click after a collection is as fast as the next ones. It only runs under a real
 Streamlit server (not in AppTest), sleeps between checks, stops when its database file is gone, and can be turned
@@ -37,9 +37,28 @@ def versions_of(url: str, config: str) -> tuple:
         return data_version(s), config_version(config)
 
 
-@st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)
+_locks: dict[tuple, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _one_at_a_time(*key) -> threading.Lock:
+    """A lock per computation: a page that asks while the warm-up (or another session) computes the same figures
+    waits for that result instead of computing it a second time beside it."""
+    with _locks_guard:
+        if len(_locks) > 256:  # old versions' locks: nobody waits on them any more
+            for old in [k for k, lock in _locks.items() if not lock.locked()]:
+                del _locks[old]
+        return _locks.setdefault(key, threading.Lock())
+
+
 def live_all(url: str, model: str, config: str, as_of: dt.date, versions: tuple):
     """(scores, report, model) of every community: `tracker.scoring.live.live_ranking` with focus=None."""
+    with _one_at_a_time("live", url, model, config, as_of, versions):
+        return _live_all(url, model, config, as_of, versions)
+
+
+@st.cache_data(ttl=6 * 3600, max_entries=16, show_spinner=False)
+def _live_all(url: str, model: str, config: str, as_of: dt.date, versions: tuple):
     from tracker.scoring.live import live_ranking
 
     with dbm.session_scope(url) as s:
@@ -66,9 +85,14 @@ def configuration(config: str, config_version: tuple):
     return load_config(config)
 
 
-@st.cache_data(ttl=6 * 3600, max_entries=8, show_spinner=False)
 def organisations(url: str, domains: tuple, versions: tuple) -> list[dict]:
     """`tracker.people.queries.list_organisations` (every organisation with its people and commits)."""
+    with _one_at_a_time("organisations", url, domains, versions):
+        return _organisations(url, domains, versions)
+
+
+@st.cache_data(ttl=6 * 3600, max_entries=8, show_spinner=False)
+def _organisations(url: str, domains: tuple, versions: tuple) -> list[dict]:
     from tracker.people.queries import list_organisations
 
     with dbm.session_scope(url) as s:
@@ -133,6 +157,36 @@ class WarmUp:
 @st.cache_resource(show_spinner=False)
 def _warm_up(url: str, config: str) -> WarmUp:
     return WarmUp(url, config)
+
+
+def _prepare() -> None:
+    """What the first signed-in run would otherwise pay for: pandas and the pages' modules imported, the sign-in's
+    stand-in hash made (argon2id, made once per process)."""
+    try:
+        import pandas  # noqa: F401  (about 1 s to import: the login page does not need it, 总览 does)
+
+        import tracker.metrics.detail  # noqa: F401
+        import tracker.overview  # noqa: F401
+        import tracker.scoring.live  # noqa: F401
+        from tracker.users import _dummy_hash
+
+        _dummy_hash()
+    except Exception:  # only a head start: the pages import what they need anyway
+        log.warning("preparing the app process failed; pages load their modules on first use", exc_info=True)
+
+
+@st.cache_resource(show_spinner=False)
+def _prepared() -> threading.Thread:
+    thread = threading.Thread(target=_prepare, name="mtx-prepare", daemon=True)
+    thread.start()
+    return thread
+
+
+def prepare_process() -> threading.Thread | None:
+    """Once per server process, while the first visitor reads the sign-in page (nothing under AppTest)."""
+    from streamlit import runtime
+
+    return _prepared() if runtime.exists() else None
 
 
 def start_warm_up(url: str, config: str) -> WarmUp | None:
