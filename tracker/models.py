@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -746,6 +747,11 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None]
     last_failed_login_at: Mapped[dt.datetime | None]  # with failed_logins, when the next attempt may come
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # set by an administrator's password reset: until the user changes it, the app shows only 修改密码
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the organisation an evaluator works for (rounds suggest conflicts from it); None when unknown
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="SET NULL"))
+    last_sign_in_at: Mapped[dt.datetime | None]  # the last successful sign-in (None: none since migration 0012)
 
 
 class AuditEntry(Base):
@@ -754,10 +760,10 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(100), index=True)
     actor_role: Mapped[str | None] = mapped_column(String(20))
-    action: Mapped[str] = mapped_column(String(100))
-    entity: Mapped[str] = mapped_column(String(50))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    entity: Mapped[str] = mapped_column(String(50), index=True)
     entity_key: Mapped[str | None] = mapped_column(String(200))
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]

@@ -59,7 +59,8 @@ def username_key(name: str) -> str:
 
 
 def create_user(session: Session, actor: Actor, username: str, role: str, password: str,
-                enterprise_uscc: str | None = None, display_name: str | None = None) -> User:
+                enterprise_uscc: str | None = None, display_name: str | None = None, *,
+                must_change_password: bool = False, organisation_id: int | None = None) -> User:
     require_role(actor, "admin", action="create users")
     username = canonical_username(username)
     if not username:
@@ -83,7 +84,8 @@ def create_user(session: Session, actor: Actor, username: str, role: str, passwo
     elif enterprise_uscc:
         raise UserError("只有企业用户关联企业 / only enterprise users are linked to an enterprise")
     user = User(username=username, username_key=username_key(username), role=role, password_hash=_hasher.hash(password),
-                enterprise_id=enterprise_id, display_name=display_name or username)
+                enterprise_id=enterprise_id, display_name=display_name or username,
+                must_change_password=must_change_password, organisation_id=organisation_id)
     session.add(user)
     session.flush()
     audit.record(session, actor, "user.create", "user", username, None, audit.row_dict(user))
@@ -181,6 +183,7 @@ def _attempt(user: User, password: str, now: dt.datetime) -> Actor | tuple[str, 
         return throttled_message(wait)
     if user.is_active and user.password_hash and _verify(user.password_hash, password):
         user.failed_logins, user.last_failed_login_at, user.locked_until = 0, None, None
+        user.last_sign_in_at = now
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = _hasher.hash(password)
         return Actor(user.username, user.role, user.enterprise_id)  # type: ignore[arg-type]
@@ -199,13 +202,27 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def session_actor(session: Session, actor: Actor) -> Actor | None:
-    """Re-check a signed-in actor (one query on the unique username): None when the account is gone, disabled, or its
-    role or enterprise is no longer what the session was signed in with."""
+@dataclass(frozen=True)
+class SessionCheck:
+    """What a page run needs to know about its signed-in user: still valid, and whether a new password is due."""
+
+    actor: Actor | None
+    must_change_password: bool = False
+
+
+def check_session(session: Session, actor: Actor) -> SessionCheck:
+    """Re-check a signed-in actor (one query on the unique username): no actor when the account is gone, disabled, or
+    its role or enterprise is no longer what the session was signed in with; else whether it must change its password
+    (set by an administrator's reset) before it may do anything else."""
     user = session.scalar(select(User).where(User.username == actor.name))
     if user is None or not user.is_active or (user.role, user.enterprise_id) != (actor.role, actor.enterprise_id):
-        return None
-    return actor
+        return SessionCheck(None)
+    return SessionCheck(actor, bool(user.must_change_password))
+
+
+def session_actor(session: Session, actor: Actor) -> Actor | None:
+    """`check_session`'s actor: None when the session must end."""
+    return check_session(session, actor).actor
 
 
 def list_users(session: Session, actor: Actor) -> list[User]:
@@ -227,5 +244,8 @@ def change_own_password(session: Session, actor: Actor, current: str, new: str, 
         raise UserError("两次输入的新密码不一致 / the two new passwords differ")
     if new == current:
         raise UserError("新密码不能与当前密码相同 / the new password is the current one")
+    forced = bool(user.must_change_password)
     user.password_hash = _hasher.hash(new)
-    audit.record(session, actor, "user.password_change", "user", user.username, None, {"by": "self"})
+    user.must_change_password = False
+    audit.record(session, actor, "user.password_change", "user", user.username, None,
+                 {"by": "self", **({"after_reset": True} if forced else {})})

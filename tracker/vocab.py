@@ -16,7 +16,7 @@ __all__ = ["AWARD_STATUSES", "CERT_STATUSES", "LEDGER_ACTIONS", "COUNTING_AWARD_
            "FOCUS_FIELDS", "ISSUE_STATES", "METRIC_REASONS",
            "NEVER_COLLECTED", "NOT_COMPUTED",
            "ORGANISATION_KINDS", "PRODUCT_TYPES", "PULL_STATES", "REPO_STATES", "RESULT_STATUSES", "ROLES",
-           "ROUND_STATUSES", "CHECK_STATUSES", "AGGREGATIONS", "OBJECTION_STATUSES", "RUN_STATUSES", "SCORE_STATUSES", "STREAMS", "Term", "Vocabulary"]
+           "ROUND_STATUSES", "CHECK_STATUSES", "AGGREGATIONS", "OBJECTION_STATUSES", "RUN_STATUSES", "SCORE_STATUSES", "STREAMS", "Term", "USER_ACTIONS", "Vocabulary"]
 
 # --- communities ------------------------------------------------------------------------------------------------------
 
@@ -208,4 +208,16 @@ ROLES = Vocabulary(
     Term("admin", "管理员", "administrator"),
     Term("evaluator", "评审专家", "evaluator"),
     Term("enterprise", "企业用户", "enterprise user"),
+)
+
+# audit actions on accounts (tracker.users, tracker.user_admin)
+USER_ACTIONS = Vocabulary(
+    "user audit action",
+    Term("user.create", "新建用户", "user created"),
+    Term("user.password_change", "修改密码", "password changed"),
+    Term("user.password_reset", "重置密码", "password reset"),
+    Term("user.unlock", "解除锁定", "unlocked"),
+    Term("user.deactivate", "停用账号", "deactivated"),
+    Term("user.activate", "启用账号", "activated"),
+    Term("user.set_organisation", "设置所属组织", "organisation set"),
 )

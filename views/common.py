@@ -14,8 +14,9 @@ from tracker.access import ROLE_LABELS, Actor
 from tracker.formatting import when, yuan
 
 __all__ = ["ROLE_LABELS", "database_url", "session", "current_actor", "recheck_actor", "sign_in", "sign_out",
-           "take_sign_out_notice", "yuan", "when"]
+           "take_sign_out_notice", "must_change_password", "yuan", "when"]
 
+MUST_CHANGE = "must_change_password"
 SESSION_ENDED = Bilingual("登录已失效（账号已停用、删除或权限变更），请重新登录",
                           "your session ended: the account was disabled, removed or changed; please sign in again")
 
@@ -52,16 +53,23 @@ def current_actor() -> Actor | None:
 def recheck_actor() -> Actor | None:
     """The signed-in actor, re-loaded from the database on every page run (one query on the unique username); a
     session whose account is gone, disabled, or has another role or enterprise now is signed out here."""
-    from tracker.users import session_actor
+    from tracker.users import check_session
 
     actor = current_actor()
     if actor is None:
         return None
     with session() as s:
-        still = session_actor(s, actor)
-    if still is None:
+        check = check_session(s, actor)
+    if check.actor is None:
         sign_out(notice=SESSION_ENDED)
-    return still
+    st.session_state[MUST_CHANGE] = check.must_change_password
+    return check.actor
+
+
+def must_change_password() -> bool:
+    """True while the signed-in user's password was reset by an administrator and not yet changed (this run's
+    `recheck_actor` read it): the app then shows only 修改密码."""
+    return bool(st.session_state.get(MUST_CHANGE))
 
 
 def sign_in(actor: Actor) -> None:

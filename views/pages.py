@@ -22,8 +22,12 @@ PAGES = (
     PageDef("views/collection.py", "数据采集", ":material/sync:", "collection", ("admin", "evaluator")),
     PageDef("views/ledger.py", "认证台账", ":material/receipt_long:", "ledger", ("admin", "evaluator")),
     PageDef("views/people.py", "人员与组织", ":material/badge:", "people", ("admin", "evaluator")),
+    PageDef("views/users.py", "用户管理", ":material/manage_accounts:", "users", ("admin",)),
+    PageDef("views/audit.py", "审计日志", ":material/history:", "audit", ("admin",)),
     PageDef("views/password.py", "修改密码", ":material/lock:", "password", ("admin", "evaluator", "enterprise")),
 )
+
+PASSWORD_PAGE = next(p for p in PAGES if p.url_path == "password")
 
 
 def allowed(role: str) -> list[PageDef]:

@@ -1,13 +1,18 @@
-"""修改密码 / change my password."""
+"""修改密码 / change my password. After an administrator's reset it is the only page (app.py) until the change."""
 from __future__ import annotations
 
 import streamlit as st
 
 from tracker.users import UserError, change_own_password
-from views.common import current_actor, session
+from views.actions import flash, say
+from views.common import current_actor, must_change_password, session
 
 actor = current_actor()
+forced = must_change_password()
 st.title("修改密码")
+flash()
+if forced:
+    st.warning("管理员已重置您的密码：请先设置新密码，之后才能使用其他页面。当前密码一栏填写管理员给您的一次性密码。")
 with st.form("password", clear_on_submit=True):
     current = st.text_input("当前密码", type="password")
     new = st.text_input("新密码（至少 8 位）", type="password")
@@ -20,4 +25,7 @@ if submitted:
     except UserError as exc:
         st.error(str(exc).split(" / ")[0])
     else:
+        if forced:  # the whole menu comes back on the next run
+            say("success", "密码已修改，现在可以使用全部页面；下次登录请使用新密码。")
+            st.rerun()
         st.success("密码已修改，下次登录请使用新密码。")

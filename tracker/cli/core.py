@@ -65,13 +65,16 @@ def users_add(
     username: str,
     role: str = typer.Option(..., "--role", help=" / ".join(f"{t.value} {t.zh}" for t in ROLES)),
     enterprise: Optional[str] = typer.Option(None, "--enterprise", help="企业统一社会信用代码 / the enterprise's USCC"),
+    organisation: Optional[str] = typer.Option(None, "--organisation",
+                                               help="评审专家所属组织（名称，见 mtx orgs list）/ the organisation an "
+                                                    "evaluator works for (its name as mtx orgs list shows it)"),
     password_env: Optional[str] = typer.Option(None, "--password-env",
                                                help="name of an environment variable holding the password"),
 ) -> None:
     """添加用户 / add a user (the password is read from a prompt or an environment variable, never an argument)."""
     import os
 
-    from tracker.users import UserError, create_user
+    from tracker.user_admin import UserAdminError, add_user
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES.values)}", param_hint="--role")
@@ -84,10 +87,61 @@ def users_add(
     with open_session(ctx) as session:
         actor = resolve_actor(session, state(ctx).user)
         try:
-            username = create_user(session, actor, username, role, password, enterprise).username  # as stored
-        except UserError as exc:
+            user, _ = add_user(session, actor, username, role, password, enterprise_uscc=enterprise,
+                               organisation=organisation)
+            username = user.username  # as stored
+        except UserAdminError as exc:
             fail(str(exc))
-    typer.echo(f"已添加用户 / added user {username} ({role})")
+    typer.echo(f"已添加用户 / added user {username} ({role})" + (f", {organisation}" if organisation else ""))
+
+
+def _account_change(ctx: typer.Context, change, username: str):
+    """Run one tracker.user_admin change as the --as user, in one transaction; its refusal is the exit-1 message."""
+    from tracker.user_admin import UserAdminError
+
+    with open_session(ctx) as session:
+        actor = resolve_actor(session, state(ctx).user)
+        try:
+            return change(session, actor, username)
+        except UserAdminError as exc:
+            fail(str(exc))
+
+
+@users_app.command("reset-password")
+def users_reset_password(ctx: typer.Context, username: str = typer.Argument(..., metavar="USER")) -> None:
+    """重置密码 / give USER a one-time password (printed once); it must be changed at the next sign-in."""
+    from tracker.user_admin import reset_password
+
+    password = _account_change(ctx, reset_password, username)
+    typer.echo(f"一次性密码 / one-time password for {username}: {password}")
+    typer.echo("只显示这一次；首次登录后须修改 / shown once; it must be changed at the next sign-in")
+
+
+@users_app.command("unlock")
+def users_unlock(ctx: typer.Context, username: str = typer.Argument(..., metavar="USER")) -> None:
+    """解除锁定 / lift USER's sign-in lockout and delay (the failure count starts again from 0)."""
+    from tracker.user_admin import unlock
+
+    user = _account_change(ctx, unlock, username)
+    typer.echo(f"已解除锁定 / unlocked {user.username}")
+
+
+@users_app.command("deactivate")
+def users_deactivate(ctx: typer.Context, username: str = typer.Argument(..., metavar="USER")) -> None:
+    """停用账号 / USER can no longer sign in; an open app session ends on its next page run."""
+    from tracker.user_admin import deactivate
+
+    user = _account_change(ctx, deactivate, username)
+    typer.echo(f"已停用 / deactivated {user.username}")
+
+
+@users_app.command("activate")
+def users_activate(ctx: typer.Context, username: str = typer.Argument(..., metavar="USER")) -> None:
+    """启用账号 / let a deactivated USER sign in again."""
+    from tracker.user_admin import activate
+
+    user = _account_change(ctx, activate, username)
+    typer.echo(f"已启用 / activated {user.username}")
 
 
 @users_app.command("list")
