@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.access import Actor, require_role
@@ -127,7 +127,7 @@ def audit_page(session: Session, actor: Actor, filters: AuditFilter = AuditFilte
 def audit_choices(session: Session, actor: Actor) -> dict[str, list[str]]:
     """What the filters offer: every actor, action and entity that occurs in the log (each from its index)."""
     _admin(actor)
-    return {name: list(session.scalars(select(distinct(column)).order_by(column)))
+    return {name: list(session.scalars(select(column).distinct().order_by(column)))
             for name, column in (("actors", AuditEntry.actor), ("actions", AuditEntry.action),
                                  ("entities", AuditEntry.entity))}
 

@@ -110,9 +110,13 @@ def _account_change(ctx: typer.Context, change, username: str):
 @users_app.command("reset-password")
 def users_reset_password(ctx: typer.Context, username: str = typer.Argument(..., metavar="USER")) -> None:
     """重置密码 / give USER a one-time password (printed once); it must be changed at the next sign-in."""
-    from tracker.user_admin import reset_password
+    from tracker.user_admin import find_user, reset_password
 
-    password = _account_change(ctx, reset_password, username)
+    def reset(session, actor, name):
+        password = reset_password(session, actor, name)  # checks the role before the name is looked up
+        return find_user(session, name).username, password
+
+    username, password = _account_change(ctx, reset, username)
     typer.echo(f"一次性密码 / one-time password for {username}: {password}")
     typer.echo("只显示这一次；首次登录后须修改 / shown once; it must be changed at the next sign-in")
 
