@@ -49,9 +49,14 @@ def find_user(session: Session, username: str) -> User:
 
 
 def find_organisation(session: Session, name: str) -> Organisation:
-    """An organisation by its name as stored (`mtx orgs list` shows them), after NFKC and trimming."""
-    wanted = unicodedata.normalize("NFKC", name or "").strip()
+    """An organisation by its name as stored (`mtx orgs list` shows them), trimmed; else the one whose name is the
+    same after NFKC (full-width and ASCII brackets alike)."""
+    wanted = (name or "").strip()
     organisation = session.scalar(select(Organisation).where(Organisation.name == wanted))
+    if organisation is None:
+        key = unicodedata.normalize("NFKC", wanted)
+        twins = [o for o in session.scalars(select(Organisation)) if unicodedata.normalize("NFKC", o.name) == key]
+        organisation = twins[0] if len(twins) == 1 else None
     if organisation is None:
         raise UserAdminError(f"没有组织 {wanted or '（空）'}：请使用 mtx orgs list 或「人员与组织」中显示的组织名称",
                              f"no organisation {wanted!r}: use a name that mtx orgs list shows")
