@@ -6,6 +6,7 @@ import streamlit as st
 from tracker.users import UserError, change_own_password
 from views.actions import flash, say
 from views.common import current_actor, must_change_password, session
+from views.pages import PASSWORD_PAGE
 
 actor = current_actor()
 forced = must_change_password()
@@ -25,7 +26,7 @@ if submitted:
     except UserError as exc:
         st.error(str(exc).split(" / ")[0])
     else:
-        if forced:  # the whole menu comes back on the next run
+        if forced:  # the whole menu comes back on the next run, which opens 修改密码 itself to say so
             say("success", "密码已修改，现在可以使用全部页面；下次登录请使用新密码。")
-            st.rerun()
+            st.switch_page(st.Page(PASSWORD_PAGE.file, url_path=PASSWORD_PAGE.url_path))
         st.success("密码已修改，下次登录请使用新密码。")
