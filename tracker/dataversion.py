@@ -4,7 +4,7 @@ until the data under it changes (instead of recomputing it on every click, or sh
 The database part reads only maxima of primary keys and a handful of one-row tables (index lookups, whatever the
 size of the database): a collection run started or a repository's result written, a people resolution, a rebuild of
 the activity aggregates, and any audited change (people corrections, expert scores, ledger steps, round steps all
-write the append-only audit log). The configuration part is the size and modification time of every file in the
+write the append-only audit log; user administration and revealing addresses change no figure and are left out). The configuration part is the size and modification time of every file in the
 configuration directory (communities, organisations, scoring models): an edited model or community list is new data.
 """
 from __future__ import annotations
@@ -18,13 +18,17 @@ from sqlalchemy.orm import Session
 from tracker.models import ActivityScope, AuditEntry, CollectionResult, CollectionRun, PeopleResolutionState
 
 
+# audited actions that change no figure: user administration and an administrator's look at full addresses
+NOT_DATA = (AuditEntry.action.not_like("user.%"), AuditEntry.action != "people.reveal_emails")
+
+
 def data_version(session: Session) -> tuple:
     """Changes whenever collection, people resolution, aggregation or an audited change has touched the database."""
     runs = session.execute(select(func.max(CollectionRun.id), func.max(CollectionRun.finished_at))).one()
     resolution = session.execute(select(PeopleResolutionState.digest, PeopleResolutionState.resolved_at)).first()
     return (tuple(runs), session.scalar(select(func.max(CollectionResult.id))),
             tuple(resolution) if resolution else None, session.scalar(select(func.max(ActivityScope.built_at))),
-            session.scalar(select(func.max(AuditEntry.id))))
+            session.scalar(select(AuditEntry.id).where(*NOT_DATA).order_by(AuditEntry.id.desc()).limit(1)))
 
 
 def config_version(directory: str | Path) -> tuple:

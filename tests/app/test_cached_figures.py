@@ -15,6 +15,7 @@ from tracker import db as dbm
 from tracker.access import Actor
 from tracker.cli import main
 from tracker.dataversion import config_version, data_version
+from sqlalchemy import text as dbm_text
 
 EVALUATOR = Actor("evaluator", "evaluator")
 AS_OF = "2026-10-31"
@@ -103,3 +104,19 @@ def test_the_configuration_version_follows_every_file(tmp_path):
     assert [name for name, _, _ in second] == ["communities.yaml", "models/m.yaml"]
     (tmp_path / "models" / "m.yaml").write_text("x: 22\n")
     assert config_version(tmp_path) != second
+
+
+def test_user_administration_leaves_the_data_version_alone(sample_db_url, capsys):
+    """Resetting a password changes no figure: the cached ranking stays (an audited people change does not)."""
+    from tracker.cli.sample import ensure_demo_accounts
+
+    ensure_demo_accounts(sample_db_url)
+    with dbm.session_scope(sample_db_url) as s:
+        before = data_version(s)
+    assert main(["--db", sample_db_url, "users", "reset-password", "evaluator"]) == 0
+    assert main(["--db", sample_db_url, "users", "deactivate", "evaluator"]) == 0
+    assert main(["--db", sample_db_url, "users", "activate", "evaluator"]) == 0
+    with dbm.session_scope(sample_db_url) as s:
+        assert data_version(s) == before
+        audited = s.execute(dbm_text("SELECT count(*) FROM audit_log WHERE action LIKE 'user.%'")).scalar()
+    assert audited >= 3  # they were audited, only not counted as data
