@@ -3,6 +3,7 @@
     python -m bench.app                    # scales 1 and 10 on SQLite
     python -m bench.app --scales 1,10,100  # the issue's figures (building scale 100 takes many minutes)
     python -m bench.app --runs 5 --json    # more clicks per page; the raw numbers instead of the table
+    python -m bench.app --keep-samples DIR # build each scale's sample once into DIR, copy it on later runs
 
 For each scale the sample is built in a child process (`bench.sample.build_in_child`), the demo accounts are added
 (`tracker.cli.sample.ensure_demo_accounts`) and the app is served by `streamlit run app.py` on a free port
@@ -28,20 +29,42 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.sample import build_in_child
-
 GOALS = {10: 2.0, 100: 3.0}  # seconds per click, at most, by scale
 
 
-def measure_scale(scale: int, runs: int, folder: Path) -> dict:
+def sample_copy(scale: int, folder: Path, keep: Path | None) -> tuple[str, int]:
+    """A fresh sample database at ``folder`` (built in a child process); with ``keep``, built once into that folder
+    and copied from there on later runs (scale 100 takes minutes to build)."""
+    import shutil
+
+        url = f"sqlite:///{folder / 'bench.db'}"
+    if keep is None:
+        return url, build_in_child(url, scale)
+    keep.mkdir(parents=True, exist_ok=True)
+    kept = keep / f"sample-{scale}.db"
+    count = keep / f"sample-{scale}.commits"
+    if not (kept.exists() and count.exists()):
+        partial = keep / f"sample-{scale}.building.db"
+        partial.unlink(missing_ok=True)
+        commits = build_in_child(f"sqlite:///{partial}", scale)
+        import sqlite3
+
+        with sqlite3.connect(partial) as conn:  # everything in the main file, so a copy of it is the whole database
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        partial.rename(kept)
+        count.write_text(str(commits))
+    shutil.copyfile(kept, folder / "bench.db")
+    return url, int(count.read_text())
+
+
+def measure_scale(scale: int, runs: int, folder: Path, keep: Path | None = None) -> dict:
     from tests.e2e import browser as web
     from tracker import db as dbm
     from tracker.cli.sample import DEMO_ACCOUNTS, ensure_demo_accounts
     from views.pages import allowed
 
-    url = f"sqlite:///{folder / 'bench.db'}"
     print(f"building scale {scale} ...", file=sys.stderr, flush=True)
-    commits = build_in_child(url, scale)
+    url, commits = sample_copy(scale, folder, keep)
     ensure_demo_accounts(url)
     dbm.dispose_engine(url)
     server = web.AppServer(url, folder / "streamlit.log")
@@ -110,6 +133,8 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", default="1,10", help="comma-separated sample scales (default 1,10)")
     parser.add_argument("--runs", type=int, default=3, help="clicks per page and role (default 3)")
+    parser.add_argument("--keep-samples", type=Path, metavar="DIR",
+                        help="build each scale's sample once into DIR and copy it for later runs")
     parser.add_argument("--json", action="store_true", help="print the raw numbers as JSON instead of the table")
     args = parser.parse_args(argv)
     from tests.e2e.browser import missing_browser
@@ -125,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     results = []
     for scale in [int(s) for s in args.scales.split(",")]:
         with tempfile.TemporaryDirectory() as tmp:
-            results.append(measure_scale(scale, args.runs, Path(tmp)))
+            results.append(measure_scale(scale, args.runs, Path(tmp), args.keep_samples))
         if not args.json:
             print("\n".join(table_rows(results[-1])), flush=True)
     if args.json:
