@@ -49,6 +49,8 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 class PlatformSettings(Strict):
     api_url: str | None = None
     token_env: list[str] = Field(default_factory=list, description="names of environment variables holding tokens")
+    commits_via: Literal["api", "git"] = Field("api", description="git: commits of this platform's repositories "
+                                               "from clones (saves the quota commit pages cost)")
 
     @field_validator("token_env", mode="before")
     @classmethod
@@ -65,21 +67,79 @@ class PlatformSettings(Strict):
         return value
 
 
+def _env_names(value: list[str]) -> list[str]:
+    for name in value:
+        if not ENV_VAR_RE.match(name):
+            raise ValueError(f"{name[:4]}… is not an environment variable name (A-Z, 0-9, _): "
+                             "put the token in an environment variable and write its name here, never the token")
+    return value
+
+
 class RepositoryRef(Strict):
-    """A repository given as a mapping, for GitHub Enterprise, self-hosted GitLab or a test server."""
+    """A repository given as a mapping, for GitHub Enterprise, self-hosted GitLab or a test server; or a plain git
+    repository ``{platform: git, url: CLONE_URL}`` (docs/collectors.md, "The git collector")."""
 
     platform: PlatformName
     api_url: str | None = None
-    path: str
+    path: str | None = None
+    url: str | None = Field(None, description="clone URL of a platform: git repository")
     web_url: str | None = None
+    commits_via: Literal["api", "git"] | None = Field(
+        None, description="git: commits from a clone of the repository, the other streams from the API")
+    clone_url: str | None = Field(None, description="the clone URL commits_via: git uses (default: from the web host)")
+    token_env: list[str] = Field(default_factory=list,
+                                 description="platform: git only: variables holding a token for the clone URL's host")
+
+    @field_validator("token_env", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("token_env")
+    @classmethod
+    def _names_only(cls, value: list[str]) -> list[str]:
+        return _env_names(value)
 
     @field_validator("path")
     @classmethod
-    def _path_has_owner(cls, value: str) -> str:
+    def _path_has_owner(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         value = normalise_path(value)  # NFKC, trimmed, zero-width characters removed: one spelling per path
         if value.count("/") < 1:
             raise ValueError("a repository path is owner/name (GitLab: group/subgroup/name)")
         return value
+
+    @model_validator(mode="after")
+    def _git_or_api(self) -> "RepositoryRef":
+        from collector.gitclone import InvalidCloneUrl, normalise_clone_url
+
+        if self.platform == "git":
+            if not self.url:
+                raise ValueError("a platform: git repository needs url: CLONE_URL (https://…, ssh://…, "
+                                 "git@host:path or file:///…)")
+            if self.path or self.api_url or self.commits_via or self.clone_url:
+                raise ValueError("a platform: git repository takes url: (and web_url:, token_env:) only; "
+                                 "path:, api_url:, commits_via: and clone_url: belong to API repositories")
+            try:
+                normalise_clone_url(self.url)
+            except InvalidCloneUrl as exc:
+                raise ValueError(str(exc)) from None
+        else:
+            if not self.path:
+                raise ValueError("give path: owner/name (url: is for platform: git)")
+            if self.url:
+                raise ValueError("url: is for platform: git repositories; an API repository takes path: "
+                                 "(and clone_url: with commits_via: git)")
+            if self.token_env:
+                raise ValueError("token_env: on a repository is for platform: git; API tokens are set under "
+                                 "platforms.<platform>.token_env")
+            if self.clone_url:
+                try:
+                    normalise_clone_url(self.clone_url)
+                except InvalidCloneUrl as exc:
+                    raise ValueError(f"clone_url: {exc}") from None
+        return self
 
 
 class OrganisationEntry(Strict):
@@ -131,6 +191,10 @@ class CollectionSettings(Strict):
     max_pages_per_stream: int = Field(10_000, ge=1, description="pages of one stream per run; beyond: partial, "
                                                                 "resumed by the next run")
     bot_patterns: list[str] = Field(default_factory=list)
+    git_cache: str | None = Field(None, description="directory of the git mirrors (default beside the database; "
+                                                    "relative to the configuration directory)")
+    git_timeout_seconds: float | None = Field(None, gt=0, le=86400, description="longest clone or fetch "
+                                              "(default 1800 s for a clone, 600 s for a fetch)")
     stale_after_days: int = Field(3, ge=0, le=365, description="metrics as of a recent date accept a collection "
                                                                "this many days old (tracker/metrics/compute.py)")
 
@@ -204,6 +268,9 @@ class RepoTarget:
     api_url: str
     path: str
     web_url: str | None
+    commits_via: str = "api"           # "git": commits from a clone of clone_url
+    clone_url: str | None = None       # platform git: the URL as configured, credential-free; commits_via: git too
+    token_env: tuple[str, ...] = ()    # platform git: variables holding a token for clone_url's origin
 
 
 @dataclass(frozen=True)
@@ -248,16 +315,33 @@ class Config:
         return list(declared.token_env) if declared else []
 
     def token_variables(self) -> set[str]:
-        """Every variable that may hold a token of any platform (redacted from everything a run writes)."""
-        return {name for platform in registry.names() for name in self.token_env(platform)}
+        """Every variable that may hold a token of any platform or git repository (redacted from everything a run
+        writes)."""
+        names = {name for platform in registry.names() for name in self.token_env(platform)}
+        return names | {name for c in self.communities.communities for r in c.repositories
+                        if isinstance(r, RepositoryRef) for name in r.token_env}
+
+    def commits_via(self, platform: str) -> str:
+        settings = self.communities.platforms.get(platform)  # type: ignore[call-overload]
+        return settings.commits_via if settings else "api"
 
     def resolve_repository(self, entry: str | RepositoryRef) -> RepoTarget:
+        from collector.gitclone import clone_url_without_credentials, normalise_clone_url
+
         if isinstance(entry, RepositoryRef):
+            if entry.platform == "git":
+                url = clone_url_without_credentials(normalise_text(entry.url or ""))
+                key = normalise_clone_url(url)
+                web = entry.web_url or (key if key.startswith("https://") else None)
+                return RepoTarget("git", "", key, web, "git", url, tuple(entry.token_env))
+            via = entry.commits_via or self.commits_via(entry.platform)
+            clone = clone_url_without_credentials(normalise_text(entry.clone_url)) if entry.clone_url else None
             return RepoTarget(entry.platform, api_root(entry.platform, entry.api_url or self.api_url(entry.platform)),
-                              entry.path, entry.web_url)
+                              entry.path or "", entry.web_url, via, clone)
         entry = normalise_text(entry)
         platform, path = parse_web_url(entry)
-        return RepoTarget(platform, self.api_url(platform), normalise_path(path), entry.rstrip("/"))
+        return RepoTarget(platform, self.api_url(platform), normalise_path(path), entry.rstrip("/"),
+                          self.commits_via(platform))
 
     def resolve_organisation(self, entry: str | OrganisationEntry) -> OrgTarget:
         if isinstance(entry, str):
@@ -414,11 +498,15 @@ def _check_platform_api_urls(cfg: CommunitiesFile, src: YamlSource, problems: li
 
 
 def url_has_credentials(text: object) -> bool:
-    """True for a URL carrying a user name or password (https://user:token@host/...)."""
+    """True for a URL carrying a user name or password (https://user:token@host/...); an ssh URL's login
+    (ssh://git@host/...) is not a credential, its password is."""
     if not isinstance(text, str) or "@" not in text or "://" not in text:
         return False
     try:
-        return "@" in urlsplit(text.strip()).netloc
+        parts = urlsplit(text.strip())
+        if parts.scheme.lower() == "ssh":
+            return parts.password is not None
+        return "@" in parts.netloc
     except ValueError:
         return False
 

@@ -65,6 +65,8 @@ class Platform:
     noreply_forms: tuple[str, ...] = ()         # regular expressions of private commit addresses, group 'login'
     noreply_domains: tuple[str, ...] = ()       # domains of those addresses (never an organisation)
     anonymous_addresses: tuple[str, ...] = ()   # web-commit addresses that identify nobody
+    clone_host: str | None = None               # https://HOST where the public service's repositories clone from
+    clone_user: str = "git"                     # the user name git sends with a token (commits_via: git)
     _class: list = field(default_factory=list, repr=False, compare=False)  # the imported collector class, once
 
     def __post_init__(self) -> None:
@@ -101,6 +103,31 @@ class Platform:
         if self.api_suffix and url and not url.endswith(self.api_suffix):
             return url + self.api_suffix
         return url
+
+    def clone_url(self, api_url: str, path: str) -> str | None:
+        """The https clone URL of ``path`` for a collector on ``api_url`` (commits_via: git): the declared
+        ``clone_host`` for the public service, the API's own host for a self-hosted one; None for neither."""
+        own = origin(api_url)
+        if own is None:
+            return None
+        if self.clone_host and own in {origin(h) for h in self.credential_hosts}:
+            return f"{self.clone_host.rstrip('/')}/{path}.git"
+        scheme, host, port = own
+        default = {"https": 443, "http": 80}[scheme]
+        return f"{scheme}://{host}{'' if port == default else f':{port}'}/{path}.git"
+
+    def clone_credential_origin(self, api_url: str, clone_url: str) -> str | None:
+        """Where this platform's token may go for ``clone_url`` (scheme://host:port), or None: the declared clone
+        host of the public service, or the host of a self-hosted API (a token for it is a token for its git)."""
+        target = origin(clone_url)
+        own = origin(api_url)
+        if target is None or own is None:
+            return None
+        public = own in {origin(h) for h in self.credential_hosts}
+        if public:
+            allowed = origin(self.clone_host) if self.clone_host else None
+            return "%s://%s:%d" % target if target == allowed else None
+        return "%s://%s:%d" % target if target[:2] == own[:2] else None
 
     def credential_origins(self, api_url: str) -> tuple[str, ...]:
         """Where this platform's tokens may go for a collector opened on ``api_url``: that URL's origin, and the

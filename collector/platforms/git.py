@@ -1,11 +1,12 @@
-"""Plain git hosting (a clone URL, no REST API). No collector yet: its repositories are recorded and skipped."""
+"""Plain git hosting (a clone URL, no REST API): commits and tags from a mirror (``collector.git``)."""
 from collector.platforms import Platform
 
 PLATFORM = Platform(
     name="git",
     label_zh="Git",
     label_en="Git",
-    streams=("commits", "releases", "contributors"),  # what a clone can give (tags as releases), once collected
-    checks_paths=False,
+    streams=("repo", "commits", "releases"),  # state and default branch, commits, tags as releases
+    collector="collector.git:GitCollector",
+    checks_paths=False,  # the path is the normalised clone URL, never put into an API request
     logins=False,  # commits name e-mail addresses only
 )

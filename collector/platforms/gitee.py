@@ -13,6 +13,8 @@ GITEE = Platform(
     noreply_forms=(r"^(?:(?P<id>\d+)\+)?(?P<login>[^@+\s]+)@user\.noreply\.gitee\.com$",),
     noreply_domains=("user.noreply.gitee.com",),
     anonymous_addresses=("noreply@gitee.com",),
+    clone_host="https://gitee.com",  # the token is the password; the user name is not checked (unverified)
+    clone_user="oauth2",
 )
 
 GITCODE = Platform(
@@ -30,6 +32,8 @@ GITCODE = Platform(
                    r"^(?P<login>[^@\s]+)@users\.noreply\.atomgit\.com$"),
     noreply_domains=("user.noreply.gitcode.com", "noreply.gitcode.com", "users.noreply.atomgit.com"),
     anonymous_addresses=("noreply@gitcode.com",),
+    clone_host="https://gitcode.com",  # the token is the password (unverified for the user name)
+    clone_user="oauth2",
 )
 
 PLATFORMS = (GITEE, GITCODE)

@@ -12,5 +12,7 @@ PLATFORM = Platform(
     collector="collector.github:GitHubCollector",
     noreply_forms=(r"^(?:(?P<id>\d+)\+)?(?P<login>[^@+\s]+)@users\.noreply\.github\.com$",),
     noreply_domains=("users.noreply.github.com",),
+    clone_host="https://github.com",
+    clone_user="x-access-token",
     anonymous_addresses=("noreply@github.com",),
 )

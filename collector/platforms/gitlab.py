@@ -35,5 +35,7 @@ PLATFORM = Platform(
     api_suffix="/api/v4",
     noreply_forms=(r"^(?P<id>\d+)-(?P<login>[^@\s]+)@users\.noreply\.gitlab\.com$",),
     noreply_domains=("users.noreply.gitlab.com",),
+    clone_host="https://gitlab.com",
+    clone_user="oauth2",
     anonymous_addresses=("noreply@gitlab.com",),
 )

@@ -24,6 +24,9 @@ def collect(
     max_wait: float = typer.Option(3600, "--max-wait", min=0, help="longest rate-limit wait in seconds, else stop"),
     deadline: Optional[float] = typer.Option(None, "--deadline", min=0,
                                              help="stop starting new work after this many seconds"),
+    git_cache: Optional[str] = typer.Option(None, "--git-cache", metavar="DIR",
+                                            help="directory of the git mirrors (default: collection.git_cache, "
+                                                 "else beside the database)"),
 ) -> None:
     """采集社区仓库数据（增量）/ collect commits, releases, contributors, issues, PRs and snapshots, incrementally."""
     from tracker.collect.job import CollectionJob, CollectOptions
@@ -37,7 +40,7 @@ def collect(
     with open_session(ctx) as session:
         actor = resolve_actor(session, st.user)
     options = CollectOptions(community=community, repo=repo, platform=platform, full=full, concurrency=concurrency,
-                             max_wait=max_wait, deadline=deadline)
+                             max_wait=max_wait, deadline=deadline, git_cache=git_cache)
     tty = sys.stderr.isatty()
     with progress_reporter("collect") as report:
         total = {"n": 0, "done": 0}

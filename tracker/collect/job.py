@@ -52,6 +52,7 @@ class CollectOptions:
     max_wait: float = 3600.0
     deadline: float | None = None
     streams: tuple[str, ...] = STREAMS
+    git_cache: str | None = None  # where git mirrors live (--git-cache; else collection.git_cache)
 
 
 @dataclass
@@ -166,6 +167,9 @@ class CollectionJob:
         token_variables = config.token_variables()
         self.redact = SecretScrubber([v for name, v in self.environ.items() if name in token_variables])  # defence in depth
         self.started = time.monotonic()
+        from tracker.collect.gitroutes import GitRoutes
+
+        self.git = GitRoutes(url, config, options.git_cache, self.environ)  # platform: git and commits_via: git
         self.collector_settings = CollectorSettings(response_window=dt.timedelta(days=settings.first_response_days),
                                                     max_pages_per_stream=settings.max_pages_per_stream)
 
@@ -275,7 +279,9 @@ class CollectionJob:
             else:
                 served = registry.get(platform).streams
                 outcome.not_served = tuple(s for s in self.options.streams if s not in served)
-                self._collect_streams(repo_id, self._platform(platform, api_url).repository(path), outcome,
+                repo_collector = self.git.repository(platform, api_url, path,
+                                                     lambda: self._platform(platform, api_url).repository(path))
+                self._collect_streams(repo_id, repo_collector, outcome,
                                       tuple(s for s in self.options.streams if s in served))
         except CollectorError as exc:
             outcome.status, outcome.error = "failed", self.redact(f"{type(exc).__name__}: {exc}")
@@ -315,8 +321,8 @@ class CollectionJob:
                     CollectionBookmark.repository_id == repo_id, CollectionBookmark.stream == stream))
                 bookmark = None if (self.options.full or saved is None) else _bookmark_json(saved)
             fetch = repo_collector.fetch(stream, bookmark)
-            seen: set[str] | None = set() if self.options.full and stream in ("commits", "releases",
-                                                                               "contributors") else None
+            complete = self.options.full or getattr(fetch, "complete", False)  # git: a whole listing of the branch
+            seen: set[str] | None = set() if complete and stream in ("commits", "releases", "contributors") else None
             completed = exhausted = False
             try:
                 for page in fetch:
