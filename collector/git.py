@@ -159,8 +159,8 @@ class GitRepository(RepositoryCollector):
                 plans.append(_Plan(pending["tip"], pending.get("base"), int(pending.get("skip") or 0)))
             previous = pending["tip"]
         if previous != tip:
-            if previous is None:
-                plans.append(_Plan(tip, None, 0, complete=True))
+            if previous is None:  # the whole branch; it can tell what vanished only if something was stored
+                plans.append(_Plan(tip, None, 0, complete=start.cursor is not None))
             elif is_ancestor(runner, path, previous, tip):
                 plans.append(_Plan(tip, previous, 0))
             else:  # rewritten history: the whole branch again; what is not listed has vanished

@@ -188,6 +188,9 @@ def test_a_clone_that_fails_is_that_repositorys_failure(db_url, tmp_path, source
     assert stored_commits(db_url, key(source.url)) == expected_commits(source.path)
     with dbm.session_scope(db_url) as s:
         assert s.scalar(text("SELECT status FROM collection_runs")) == "partial"
+    only = run_mtx(db_url, config, "collect", "--repo", source.url + ".git", "--git-cache", str(tmp_path / "mirrors"))
+    assert only.returncode == 0, only.stdout + only.stderr  # any spelling of the clone URL names the repository
+    assert missing not in only.stdout and key(source.url) in only.stdout
 
 
 def test_config_check_names_a_bad_git_entry(tmp_path):

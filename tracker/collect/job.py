@@ -127,8 +127,14 @@ def select_repositories(session: Session, config: Config, options: CollectOption
     repos = list(session.scalars(stmt))
     if options.repo:
         wanted = normalise_path(options.repo) if "://" not in options.repo else options.repo.strip().rstrip("/")
+        from collector.gitclone import InvalidCloneUrl, normalise_clone_url
+
+        try:  # a git repository's path is its normalised clone URL: any spelling of the URL names it
+            as_clone = normalise_clone_url(options.repo)
+        except InvalidCloneUrl:
+            as_clone = None
         repos = [r for r in repos if wanted in (r.path, r.web_url, f"{r.platform}:{r.path}")
-                 or (r.web_url or "").rstrip("/") == wanted]
+                 or (r.web_url or "").rstrip("/") == wanted or (r.platform == "git" and r.path == as_clone)]
         if not repos:
             raise ValueError(f"no configured repository matches {options.repo!r} (give its URL or owner/name)")
     return repos
