@@ -18,8 +18,8 @@ local source), each step in a fresh subprocess (wall time; peak RSS from ``wait4
     extra) over a full bare copy of the same history (on our blob-less mirror its ``git log --raw --numstat`` would
     fetch every blob first) against (b) (goal: ours ≥ 3× faster); it is reported unavailable, with the reason, when
     Perceval is not installed;
-(d) ``dulwich``: a pure-Python walk of the same commits with dulwich (installed with Perceval), to say why the
-    collector runs ``git log`` rather than a library (pygit2 is not installed here);
+(d) ``dulwich`` and ``pygit2``: a walk of the same commits with each library where installed (dulwich comes with
+    Perceval), to say why the collector runs ``git log`` rather than a library;
 and peak memory of (a) and (b) for ``--small`` vs ``--commits`` commits (goal ≤ 1.2×).
 """
 from __future__ import annotations
@@ -117,7 +117,22 @@ def step_dulwich(mirror: str) -> dict:
     return {"items": count, "inner": time.perf_counter() - began}
 
 
-STEPS = {"bare": step_bare, "parse": step_parse, "collect": step_collect, "perceval": step_perceval,
+def step_pygit2(mirror: str) -> dict:
+    try:
+        import pygit2
+    except ImportError as exc:
+        return {"unavailable": f"pygit2 is not installed ({exc})"}
+    began = time.perf_counter()
+    repo = pygit2.Repository(mirror)
+    count = 0
+    for commit in repo.walk(repo.head.target):
+        commit.author.name, commit.author.email, commit.author.time, commit.committer.name, commit.parent_ids
+        commit.message
+        count += 1
+    return {"items": count, "inner": time.perf_counter() - began}
+
+
+STEPS = {"bare": step_bare, "pygit2": step_pygit2, "parse": step_parse, "collect": step_collect, "perceval": step_perceval,
          "dulwich": step_dulwich}
 
 
@@ -213,6 +228,12 @@ def bench_repository(name: str, source: str, work: Path, args) -> list[tuple]:
     else:
         rows.append((name, "(d) dulwich walk", f"{dulwich['seconds']:.2f} s", mb(dulwich),
                      f"{dulwich['seconds'] / parse['seconds']:.1f}× our parse"))
+    pygit = measure("pygit2", ready["mirror"], repeat=1)
+    if "unavailable" in pygit:
+        rows.append((name, "(d) pygit2 walk", "unavailable", "", pygit["unavailable"]))
+    else:
+        rows.append((name, "(d) pygit2 walk", f"{pygit['seconds']:.2f} s", mb(pygit),
+                     f"{pygit['seconds'] / parse['seconds']:.1f}× our parse"))
     return rows, parse, collect
 
 

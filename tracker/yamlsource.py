@@ -218,6 +218,8 @@ def validate_source(source: YamlSource, model: type[BaseModel], problems: list[P
         for error in exc.errors():
             loc = tuple(error["loc"])
             # pydantic adds the union member tag (e.g. 'str' / 'RepositoryRef') to the location: keep the data path
-            clean = tuple(p for p in loc if not (isinstance(p, str) and (p in ("str",) or p[:1].isupper())))
+            # (a model with a model validator is tagged 'function-after[..., RepositoryRef]')
+            clean = tuple(p for p in loc if not (isinstance(p, str) and (p in ("str",) or p[:1].isupper()
+                                                                         or p.startswith("function-"))))
             problems.append(source.problem(prefix + clean, error["msg"], _fix_for(error)))
         return None
