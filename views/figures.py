@@ -182,17 +182,21 @@ def _prepared() -> threading.Thread:
     return thread
 
 
+def under_a_server() -> bool:
+    """True in `streamlit run` (a real Runtime); False in plain Python and under AppTest (a mock Runtime)."""
+    from streamlit import runtime
+    from streamlit.runtime import Runtime
+
+    return runtime.exists() and type(runtime.get_instance()) is Runtime
+
+
 def prepare_process() -> threading.Thread | None:
     """Once per server process, while the first visitor reads the sign-in page (nothing under AppTest)."""
-    from streamlit import runtime
-
-    return _prepared() if runtime.exists() else None
+    return _prepared() if under_a_server() else None
 
 
 def start_warm_up(url: str, config: str) -> WarmUp | None:
     """One warm-up per server process and database (nothing under AppTest, nor with MTX_APP_WARM_UP=0)."""
-    from streamlit import runtime
-
-    if os.environ.get("MTX_APP_WARM_UP", "1") == "0" or not runtime.exists():
+    if os.environ.get("MTX_APP_WARM_UP", "1") == "0" or not under_a_server():
         return None
     return _warm_up(url, str(config))

@@ -80,7 +80,27 @@ def test_the_warm_up_stops_when_its_database_is_gone(monkeypatch, tmp_path, samp
 
 
 def test_no_warm_up_under_apptest_or_when_turned_off(monkeypatch, sample_db_url):
-    assert figures.start_warm_up(sample_db_url, str(CONFIG)) is None  # no Streamlit server here
+    import threading
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    def ours() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name in ("mtx-warm-up", "mtx-prepare")}
+
+    from tracker.cli.sample import ensure_demo_accounts
+
+    ensure_demo_accounts(sample_db_url)  # the app re-checks the signed-in user on every run
+    before = ours()
+    monkeypatch.setenv("MTX_DATABASE_URL", sample_db_url)
+    monkeypatch.setenv("MTX_CONFIG", str(CONFIG))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["actor"] = Actor("evaluator", "evaluator")
+    at.run()
+    assert not at.exception and "总览" in [t.value for t in at.title]
+    assert ours() == before  # AppTest's runtime is a mock: no thread of ours started in the test process
+    assert figures.start_warm_up(sample_db_url, str(CONFIG)) is None  # plain Python: no Streamlit server
     monkeypatch.setenv("MTX_APP_WARM_UP", "0")
     assert figures.start_warm_up(sample_db_url, str(CONFIG)) is None
 
