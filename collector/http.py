@@ -27,12 +27,12 @@ import time
 import urllib.parse
 import weakref
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from collector.addresses import origin
 from collector.errors import (OffHostRedirect, QuotaExhausted, RateLimitDidNotReset, RetriesExhausted, TokenRejected,
                               TransientError)
-from collector.ratelimit import RateLimitRules, Verdict
+from collector.ratelimit import Quota, RateLimitRules, Verdict
 from common.redaction import SecretScrubber, redact_url  # noqa: F401  (redact_url: collector.paging imports it here)
 
 log = logging.getLogger("collector.http")
@@ -94,6 +94,20 @@ class HttpSettings:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
     jitter: Callable[[], float] = random.random
+    reservations: "QuotaReservations | None" = None  # a quota shared between processes (workers); None: this one only
+
+
+class QuotaReservations(Protocol):
+    """A token quota shared by several processes (``tracker.quota.SharedQuota`` keeps it in PostgreSQL).
+
+    ``reserve`` is called before every send: None means one request is reserved, a number is the epoch time before
+    which this token has nothing left (the transport then takes another token or waits). ``settle`` is called once
+    per reservation after the send: ``refund`` for an answer that cost nothing (a free 304), ``quota`` what the
+    answer's rate-limit headers said (None: no headers, or no answer at all)."""
+
+    def reserve(self, platform: str, credential: "Credential", now: float) -> float | None: ...
+    def settle(self, platform: str, credential: "Credential", now: float, *, refund: bool,
+               quota: "Quota | None") -> None: ...
 
 
 # -- tokens ---------------------------------------------------------------------------------------------
@@ -398,10 +412,21 @@ class Transport:
                 wait = max(chosen - self.settings.clock(), 0.0) + self.settings.reset_margin
                 self._wait(wait, stats, "every token has used its quota", rate_limit=True)
                 continue
+            ledger = self.settings.reservations
+            if ledger is not None:
+                spent_until = ledger.reserve(self.platform, chosen, self.settings.clock())
+                if spent_until is not None:  # the token's shared quota is used up: another token, or wait
+                    self.pool.mark_spent(chosen, spent_until)
+                    if credential is not None:
+                        self._wait(max(spent_until - self.settings.clock(), 0.0) + self.settings.reset_margin, stats,
+                                   "the pinned token's shared quota is used up", rate_limit=True)
+                    continue
             stats.requests += 1
             try:
                 response = send(chosen)
             except TransientError as exc:
+                if ledger is not None:  # it may have reached the server: the reservation stays spent
+                    ledger.settle(self.platform, chosen, self.settings.clock(), refund=False, quota=None)
                 failures += 1
                 if failures > self.settings.max_retries:
                     raise RetriesExhausted(f"{self.platform}: {what} failed {failures} times; last: "
@@ -412,10 +437,13 @@ class Transport:
                          failures, delay)
                 self.settings.sleep(delay)
                 continue
-            if self.scope is not None:
-                self.scope.check_response(response)
             now = self.settings.clock()
             quota = self.rules.quota(response, now)
+            if ledger is not None:
+                ledger.settle(self.platform, chosen, now, quota=quota, refund=response.status == 304
+                              and getattr(self.rules, "free_not_modified", False))
+            if self.scope is not None:
+                self.scope.check_response(response)
             if quota is not None:
                 self.pool.observe(chosen, quota.remaining, quota.limit, quota.reset_at)
             decision = self.rules.decide(response, now)

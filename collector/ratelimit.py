@@ -50,6 +50,7 @@ class ResponseLike(Protocol):
 
 class RateLimitRules(Protocol):
     platform: str
+    # optional ``free_not_modified: bool``: a 304 costs no quota (GitHub); absent means it may (GitLab counts them)
 
     def quota(self, response: ResponseLike, now: float) -> Quota | None: ...
     def decide(self, response: ResponseLike, now: float) -> Decision: ...
@@ -105,6 +106,7 @@ class GitHubRules:
     ``retry-after`` (wait that, else at least a minute)."""
 
     platform = "github"
+    free_not_modified = True  # a 304 answer to a conditional request costs no quota
 
     def quota(self, response: ResponseLike, now: float) -> Quota | None:
         remaining = _number(response.headers, "x-ratelimit-remaining")

@@ -46,11 +46,18 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 # --- schema -----------------------------------------------------------------------------------------------------------
 
 
+class PlatformQuota(Strict):
+    """Requests per token and window for a platform that sends no rate-limit headers (`mtx worker`'s shared quota)."""
+    requests: int = Field(..., ge=1)
+    window_seconds: float = Field(3600.0, gt=0)
+
+
 class PlatformSettings(Strict):
     api_url: str | None = None
     token_env: list[str] = Field(default_factory=list, description="names of environment variables holding tokens")
     commits_via: Literal["api", "git"] = Field("api", description="git: commits of this platform's repositories "
                                                "from clones (saves the quota commit pages cost)")
+    quota: PlatformQuota | None = None
 
     @field_validator("token_env", mode="before")
     @classmethod

@@ -27,6 +27,8 @@ def collect(
     git_cache: Optional[str] = typer.Option(None, "--git-cache", metavar="DIR",
                                             help="directory of the git mirrors (default: collection.git_cache, "
                                                  "else beside the database)"),
+    enqueue: bool = typer.Option(False, "--enqueue",
+                                 help="queue one job per repository for `mtx worker` instead (PostgreSQL)"),
 ) -> None:
     """采集社区仓库数据（增量）/ collect commits, releases, contributors, issues, PRs and snapshots, incrementally."""
     from tracker.collect.job import CollectionJob, CollectOptions
@@ -41,6 +43,9 @@ def collect(
         actor = resolve_actor(session, st.user)
     options = CollectOptions(community=community, repo=repo, platform=platform, full=full, concurrency=concurrency,
                              max_wait=max_wait, deadline=deadline, git_cache=git_cache)
+    if enqueue:
+        _enqueue(st.db_url, config, actor, options)
+        return
     tty = sys.stderr.isatty()
     with progress_reporter("collect") as report:
         total = {"n": 0, "done": 0}
@@ -71,6 +76,68 @@ def collect(
                f"{failed} failed, {summary.seconds:.1f} s", err=failed > 0)
     if summary.exit_code:
         raise typer.Exit(summary.exit_code)
+
+
+def _enqueue(url: str, config, actor, options) -> None:
+    from tracker.workers.schema import has_queue_schema, is_postgres, queue_installed
+
+    if not is_postgres(url):
+        fail("--enqueue 需要 PostgreSQL / the job queue needs a PostgreSQL database; on SQLite run `mtx collect`")
+    if not queue_installed():
+        fail("任务队列未安装 / the job queue is not installed: pip install 'mantianxing-tracker[workers]'")
+    if not has_queue_schema(url):
+        fail("数据库没有任务队列 / the database has no job queue yet: run `mtx init` first")
+    from tracker.workers.enqueue import enqueue
+
+    try:
+        summary = enqueue(url, config, actor, options)
+    except ValueError as exc:
+        fail(str(exc))
+    for error in summary.discovery_errors:
+        typer.echo(f"organisation discovery failed: {error}", err=True)
+    for name in summary.already:
+        typer.echo(f"已在队列中 / already queued or running: {name}")
+    typer.echo(f"已入队 / run {summary.run_id}: {summary.queued} repositories queued, {len(summary.already)} "
+               "already queued or running; `mtx worker` collects them")
+    if summary.exit_code:
+        raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    concurrency: int = typer.Option(4, "--concurrency", min=1, max=64, help="jobs at once in this process"),
+    queues: Optional[str] = typer.Option(None, "--queues",
+                                         help="only these queues, comma-separated (platform names, people)"),
+    once: bool = typer.Option(False, "--once", help="stop when no job is queued or running (tests, CronJobs)"),
+    max_wait: float = typer.Option(60, "--max-wait", min=0,
+                                   help="longest rate-limit wait in seconds; longer: the job is queued for the reset"),
+    stall_timeout: float = typer.Option(30, "--stall-timeout", min=0.5,
+                                        help="seconds without a heartbeat before a worker's jobs are retried"),
+    schedule: Optional[str] = typer.Option(None, "--schedule",
+                                           help="cron expression: queue every repository at these times "
+                                                "(instead of a cron job running mtx collect --enqueue)"),
+) -> None:
+    """采集队列的 worker / run queued collection jobs (PostgreSQL; any number of machines)."""
+    from tracker.config import load_config
+    from tracker.workers.schema import queue_installed
+
+    st = state(ctx)
+    if not queue_installed():
+        fail("任务队列未安装 / the job queue is not installed: pip install 'mantianxing-tracker[workers]'")
+    from tracker.workers.worker import WorkerError, WorkerOptions, run_worker
+
+    logging.getLogger("github").setLevel(logging.WARNING)
+    config = load_config(st.config_dir)
+    with open_session(ctx) as session:
+        actor = resolve_actor(session, st.user)
+    options = WorkerOptions(concurrency=concurrency, once=once, max_wait=max_wait, stall_timeout=stall_timeout,
+                            queues=[x.strip() for x in queues.split(",") if x.strip()] if queues else None,
+                            schedule=schedule)
+    try:
+        run_worker(st.db_url, config, actor, options, echo=lambda line: typer.echo(line))
+    except WorkerError as exc:
+        fail(str(exc))
 
 
 @app.command()

@@ -28,6 +28,11 @@ def init(ctx: typer.Context) -> None:
         typer.echo(f"数据库已是最新 / schema already at head ({after}): {where}")
     else:
         typer.echo(f"数据库结构 {before or '(空)'} -> {after} / schema upgraded: {where}")
+    from tracker.workers.schema import apply_queue_schema, is_postgres, queue_installed
+
+    if is_postgres(st.db_url) and queue_installed():  # the job queue of `mtx worker` (the `workers` extra)
+        if apply_queue_schema(st.db_url):
+            typer.echo("任务队列已创建 / job queue schema applied (procrastinate, token quota)")
 
 
 @config_app.command("check")

@@ -20,13 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import collector
 from collector import CollectorError, CollectorSettings, HttpSettings, registry
 from collector.addresses import normalise_path
-from collector.errors import StreamPartial
+from collector.errors import QuotaExhausted, StreamPartial
 from common.redaction import SecretScrubber
 from tracker import db as dbm
 from tracker.access import Actor
@@ -73,6 +73,7 @@ class RepoOutcome:
     duration: float = 0.0
     streams: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)  # stream -> (how it ended, when)
     current_stream: str | None = None
+    quota_wait: float | None = None  # failed with QuotaExhausted: seconds until a token resets (a worker retries then)
 
     def ended(self, stream: str, status: str) -> None:
         self.streams[stream] = (status, dt.datetime.now(dt.timezone.utc))
@@ -188,17 +189,7 @@ class CollectionJob:
         with self.factory.begin() as session:
             session.execute(update(CollectionRun).where(CollectionRun.status == "running")
                             .values(status="interrupted", error="the process ended before finishing (killed?)"))
-            sync_config(session, self.actor, self.config)
-        discovery_errors = self._discover()
-        with self.factory.begin() as session:
-            repos = select_repositories(session, self.config, self.options)
-            run = CollectionRun(actor=self.actor.name, host=socket.gethostname(), pid=os.getpid(), status="running",
-                                options={k: v for k, v in self.options.__dict__.items() if k != "streams"}
-                                | {"streams": list(self.options.streams)})
-            session.add(run)
-            session.flush()
-            run_id = run.id
-            targets = [(r.id, r.platform, r.api_url, r.path) for r in repos]
+        run_id, targets, discovery_errors = self.plan()
         self.on_start(len(targets))
         concurrency = self.options.concurrency or self.config.communities.collection.concurrency
         outcomes: list[RepoOutcome] = []
@@ -227,6 +218,40 @@ class CollectionJob:
         with self.factory.begin() as session:  # the people behind what was stored, corrections applied
             people = resolve_people(session, self.actor, self.config.identities, self.config.organisations)
         return RunSummary(run_id, status, outcomes, time.monotonic() - self.started, discovery_errors, people)
+
+    def plan(self, **run_options) -> tuple[int, list[tuple[int, str, str, str]], list[str]]:
+        """Sync the configuration, list organisations, open a run row: (run id, [(repository id, platform, API URL,
+        path)], discovery errors). `mtx collect` then collects the targets; `mtx collect --enqueue` queues them."""
+        with self.factory.begin() as session:
+            sync_config(session, self.actor, self.config)
+        discovery_errors = self._discover()
+        with self.factory.begin() as session:
+            repos = select_repositories(session, self.config, self.options)
+            run = CollectionRun(actor=self.actor.name, host=socket.gethostname(), pid=os.getpid(), status="running",
+                                options={k: v for k, v in self.options.__dict__.items() if k != "streams"}
+                                | {"streams": list(self.options.streams)} | run_options)
+            session.add(run)
+            session.flush()
+            return run.id, [(r.id, r.platform, r.api_url, r.path) for r in repos], discovery_errors
+
+    def collect_one(self, run_id: int, repository_id: int) -> RepoOutcome:
+        """One repository of a run, as a queued job does it (tracker.workers): every stream, page by page, then its
+        result row (replacing an earlier attempt's). A repository no longer in the database is skipped."""
+        with self.factory() as session:
+            repo = session.get(Repository, repository_id)
+            target = None if repo is None else (repo.id, repo.platform, repo.api_url, repo.path)
+        if target is None:
+            return RepoOutcome(repository_id, "?", "?", status="skipped", error="the repository is no longer stored")
+        return self._collect_repository(run_id, *target)
+
+    def close_platforms(self) -> None:
+        with self._platform_lock:
+            platforms, self._platforms = list(self._platforms.values()), {}
+        for platform in platforms:
+            try:
+                platform.close()
+            except Exception:  # closing connections must not hide an outcome
+                pass
 
     def _close_run(self, run_id: int, status: str, discovery_errors: list[str], outcomes: list[RepoOutcome],
                    crash: str | None) -> None:
@@ -291,6 +316,7 @@ class CollectionJob:
                                       tuple(s for s in self.options.streams if s in served))
         except CollectorError as exc:
             outcome.status, outcome.error = "failed", self.redact(f"{type(exc).__name__}: {exc}")
+            outcome.quota_wait = getattr(exc, "wait", None) if isinstance(exc, QuotaExhausted) else None
         except Exception as exc:  # one repository's failure is recorded; the others go on
             outcome.status = "failed"
             outcome.error = self.redact(f"{type(exc).__name__}: {exc}")
@@ -301,6 +327,8 @@ class CollectionJob:
         outcome.duration = time.monotonic() - began
         outcome.wait_seconds = _finite(outcome.wait_seconds)
         with self.factory.begin() as session:
+            session.execute(delete(CollectionResult).where(CollectionResult.run_id == run_id,  # a retried job's
+                                                           CollectionResult.repository_id == repo_id))
             session.add(CollectionResult(
                 run_id=run_id, repository_id=repo_id, status=outcome.status,
                 items=outcome.items, requests=outcome.requests, not_modified=outcome.not_modified,

@@ -3,6 +3,10 @@
 PostgreSQL: a session advisory lock held on a dedicated connection (freed when the connection or process ends); the
 holder is described by that connection's `application_name`. SQLite: `flock` on a file next to the database (freed by
 the kernel when the process dies), whose content describes the holder.
+
+Workers (`mtx worker`, tracker.workers) hold the same PostgreSQL key *shared*: any number of them at once, while a
+plain `mtx collect` needs it exclusively, so the two never collect the same database at the same time (repositories
+are then kept apart by the queue's per-repository job locks).
 """
 from __future__ import annotations
 
@@ -26,15 +30,21 @@ class LockHeld(RuntimeError):
     """Another collection holds the lock; the message says who."""
 
 
-def holder_description(user: str) -> str:
+WORKER_HOLDER = "mtx worker"
+
+
+def holder_description(user: str, command: str = "mtx collect") -> str:
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f"mtx collect by {user} on {socket.gethostname()} pid {os.getpid()} since {now}"
+    return f"{command} by {user} on {socket.gethostname()} pid {os.getpid()} since {now}"
 
 
 class CollectionLock:
-    def __init__(self, url: str, user: str) -> None:
+    """``shared=True``: a worker's hold (PostgreSQL only), compatible with other workers, not with `mtx collect`."""
+
+    def __init__(self, url: str, user: str, *, shared: bool = False) -> None:
         self.url = dbm.normalise_url(url)
         self.user = user
+        self.shared = shared
         self._fd: int | None = None
         self._conn = None
 
@@ -56,21 +66,28 @@ class CollectionLock:
     def _acquire_postgres(self) -> None:
         from sqlalchemy import create_engine
 
-        description = holder_description(self.user)[:63]
+        description = holder_description(self.user, WORKER_HOLDER if self.shared else "mtx collect")[:63]
         engine = create_engine(self.url, poolclass=NullPool,
                                connect_args={"application_name": description})
         conn = engine.connect()
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
+        function = "pg_try_advisory_lock_shared" if self.shared else "pg_try_advisory_lock"
+        got = conn.execute(text(f"SELECT {function}(:a, :b)"),
                            {"a": ADVISORY_KEY[0], "b": ADVISORY_KEY[1]}).scalar()
         conn.commit()
         if not got:
-            holder = conn.execute(text(
+            holders = conn.execute(text(
                 "SELECT a.application_name, a.pid, a.client_addr FROM pg_locks l JOIN pg_stat_activity a "
-                "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = :a AND l.objid = :b AND l.granted"),
-                {"a": ADVISORY_KEY[0], "b": ADVISORY_KEY[1]}).first()
+                "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = :a AND l.objid = :b AND l.granted "
+                "ORDER BY a.backend_start"),
+                {"a": ADVISORY_KEY[0], "b": ADVISORY_KEY[1]}).all()
             conn.close()
             engine.dispose()
-            who = f"{holder[0] or 'unknown'} (server pid {holder[1]})" if holder else "another process"
+            workers = [h for h in holders if (h[0] or "").startswith(WORKER_HOLDER)]
+            if workers and not self.shared:
+                raise LockHeld(f"采集队列的 worker 正在运行 / {len(workers)} queue worker(s) are running "
+                               f"({workers[0][0]}{' and others' if len(workers) > 1 else ''}): queue the collection "
+                               "for them with `mtx collect --enqueue` instead")
+            who = f"{holders[0][0] or 'unknown'} (server pid {holders[0][1]})" if holders else "another process"
             raise LockHeld(f"另一个采集任务正在运行 / another collection is running: {who}")
         self._conn = (engine, conn)
 
@@ -100,7 +117,8 @@ class CollectionLock:
         if self._conn is not None:
             engine, conn = self._conn
             try:
-                conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), {"a": ADVISORY_KEY[0], "b": ADVISORY_KEY[1]})
+                unlock = "pg_advisory_unlock_shared" if self.shared else "pg_advisory_unlock"
+                conn.execute(text(f"SELECT {unlock}(:a, :b)"), {"a": ADVISORY_KEY[0], "b": ADVISORY_KEY[1]})
                 conn.commit()
             finally:
                 conn.close()
