@@ -106,3 +106,32 @@ def test_workers_need_postgresql(db_url, config_dir, tmp_path):
     for args in (("worker", "--once"), ("collect", "--enqueue")):
         result = run_mtx(db_url, config_dir, *args)
         assert result.returncode == 1 and "PostgreSQL" in result.stderr
+
+
+def test_status_shows_queued_running_and_failed_jobs_with_the_worker_holding_each(queue_db, config_dir, emulator):
+    import json
+
+    assert run_mtx(queue_db, config_dir, "collect", "--enqueue", "--repo", "fleet/big-b").returncode == 0
+    assert run_mtx(queue_db, config_dir, "collect", "--enqueue", "--repo", "fleet/repo01").returncode == 0
+    emulator.inject("delay", path="/repos/fleet/big-b/commits", times=50, seconds=0.3)  # keeps it running a while
+    worker = start_mtx(queue_db, config_dir, "worker", "--concurrency", "1", "--queues", "github")
+    try:
+        def running():
+            data = json.loads(run_mtx(queue_db, config_dir, "status", "--jobs", "--json").stdout)
+            return data if data["running"] else None
+        data = wait_for(running, what="a running job")
+        job = data["running"][0]
+        assert job["worker"]["pid"] == worker.pid and job["worker"]["host"]
+        assert job["repository"] in ("github:fleet/big-b", "github:fleet/repo01")
+        assert [j["repository"] for j in data["queued"]] == \
+            [r for r in ("github:fleet/big-b", "github:fleet/repo01") if r != job["repository"]]
+        assert data["quota"] and data["quota"][0]["platform"] == "github"
+        assert TOKEN_VALUE not in json.dumps(data)
+        text_out = run_mtx(queue_db, config_dir, "status", "--jobs").stdout
+        assert f"pid {worker.pid}" in text_out and "1 queued, 1 running, 0 failed" in text_out
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=60)
+
+
+from tests.collect.conftest import TOKEN as TOKEN_VALUE  # noqa: E402

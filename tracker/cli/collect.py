@@ -147,11 +147,16 @@ def status(
     communities: bool = typer.Option(False, "--communities",
                                      help="one entry per community (mirrors' commits counted once)"),
     as_json: bool = typer.Option(False, "--json", help="JSON output"),
+    jobs: bool = typer.Option(False, "--jobs", help="the job queue instead: queued, running (with the worker's host "
+                                                    "and pid) and failed jobs, and each token's shared quota"),
 ) -> None:
     """仓库采集状态 / per repository: stored counts and the last collection."""
     from tracker.collect.status import community_status, repository_status
 
     st = state(ctx)
+    if jobs:
+        _job_status(ctx, as_json)
+        return
     with open_session(ctx) as session:
         actor = resolve_actor(session, st.user)
         try:
@@ -177,3 +182,26 @@ def status(
         issues, pulls = ("—" if r[k] is None else r[k] for k in ("issues", "pulls"))  # —: the platform has none
         typer.echo(f"{r['platform']:<8} {r['path'][:40]:<40} {r['state']:<9} {r['commits']:>8} {r['releases']:>4} "
                    f"{r['contributors']:>6} {issues:>6} {pulls:>6}  {last_text}")
+
+
+def _job_status(ctx: typer.Context, as_json: bool) -> None:
+    from tracker.workers.status import job_status
+
+    with open_session(ctx) as session:
+        resolve_actor(session, state(ctx).user)
+    data = job_status(state(ctx).db_url)
+    if as_json:
+        emit_json(data)
+        return
+    typer.echo(f"队列 / queue: {len(data['queued'])} queued, {len(data['running'])} running, "
+               f"{len(data['failed'])} failed")
+    for kind in ("running", "queued", "failed"):
+        for job in data[kind]:
+            where = job["repository"] or job["task"]
+            worker = job.get("worker") or {}
+            held = f" on {worker.get('host')} pid {worker.get('pid')}" if kind == "running" else ""
+            later = f" at {job['scheduled_at']}" if kind == "queued" and job["scheduled_at"] else ""
+            typer.echo(f"{kind:<8} {job['id']:>7} {job['queue']:<8} {where}{held}{later} attempts={job['attempts']}")
+    for row in data["quota"]:
+        typer.echo(f"quota    {row['platform']:<8} ${row['env_var'] or 'anonymous'}: remaining={row['remaining']} "
+                   f"limit={row['quota_limit']} in_flight={row['in_flight']}")
