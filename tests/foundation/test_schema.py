@@ -42,9 +42,19 @@ def test_init_twice_reaches_head_and_second_run_changes_nothing(empty_db_url, ca
 
 
 def test_models_and_migrations_do_not_drift(db_url):
-    """The equivalent of `alembic check`: autogenerate finds nothing to add at head."""
+    """The equivalent of `alembic check`: autogenerate finds nothing to add at head. `mtx init` also applies the job
+    queue's schema on PostgreSQL (tracker.workers.schema: procrastinate's tables, the token quota), which is not ours
+    to migrate: it is left out."""
+    from tracker.workers.schema import OUR_TABLES
+
+    assert main(["--db", db_url, "init"]) == 0
+
+    def ours(name, type_, *_):
+        return not (type_ == "table" and (name.startswith("procrastinate_") or name in OUR_TABLES))
+
     with dbm.get_engine(db_url).connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True,
+                                                                       "include_name": ours}), Base.metadata)
     assert diff == []
 
 

@@ -1,0 +1,48 @@
+"""The shared quota: 4 workers over tokens with a small quota never spend more than it between them."""
+from __future__ import annotations
+
+from collections import Counter
+
+import yaml
+
+from tests.workers.conftest import REPOS, TOKEN, TOKEN_VAR, jobs, run_mtx, start_mtx, write_config  # noqa: F401
+from tracker import db as dbm
+from sqlalchemy import text
+
+SECOND = "ghp_SECONDsecondsecondsecondsecondsecond02"
+LIMIT = 20  # per token and window
+WINDOW = 3.0
+
+
+def test_four_workers_never_spend_more_than_the_tokens_quota(queue_db, emulator, tmp_path):
+    repos = REPOS[:12]
+    emulator.quotas.clear()
+    emulator.tokens.clear()
+    emulator.add_token(TOKEN, limit=LIMIT, window=WINDOW)
+    emulator.add_token(SECOND, limit=LIMIT, window=WINDOW)
+    config = write_config(tmp_path / "config", emulator.url, repos=repos, collection={"concurrency": 4})
+    data = yaml.safe_load((config / "communities.yaml").read_text(encoding="utf-8"))
+    data["platforms"]["github"]["token_env"] = [TOKEN_VAR, "MTX_TEST_SECOND_TOKEN"]
+    (config / "communities.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    env = {"MTX_TEST_SECOND_TOKEN": SECOND}
+
+    assert run_mtx(queue_db, config, "collect", "--enqueue", extra_env=env).returncode == 0
+    emulator.clear_log()
+    workers = [start_mtx(queue_db, config, "worker", "--once", "--concurrency", "2", extra_env=env)
+               for _ in range(4)]
+    outputs = [w.communicate(timeout=120) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0, 0], [err[-2000:] for _, err in outputs]
+
+    charged = Counter(r.token_index for r in emulator.log if r.spent)
+    refused = [r for r in emulator.log if r.status in (403, 429)]
+    assert refused == []  # no request went out beyond a token's quota: the emulator never had to refuse one
+    assert sum(charged.values()) > 2 * LIMIT  # the work needed more than one window of both tokens: workers waited
+    for index in (0, 1):  # every window of every token: at most LIMIT charged (the emulator counts per window)
+        assert emulator.quota([TOKEN, SECOND][index]).used <= LIMIT
+    with dbm.get_engine(queue_db).connect() as conn:
+        commits = conn.execute(text("SELECT COUNT(*) FROM commits")).scalar()
+        hashes = conn.execute(text("SELECT token_hash, env_var FROM mtx_token_quota")).all()
+    assert commits == sum(len(emulator.world.repo_by_name(p).commits) for p in repos)
+    assert {v for _, v in hashes} == {TOKEN_VAR, "MTX_TEST_SECOND_TOKEN"}
+    assert all(TOKEN not in h and SECOND not in h and len(h) == 64 for h, _ in hashes)  # a hash, never the value
+    assert jobs(queue_db) == []
