@@ -83,10 +83,12 @@ def test_plain_collect_refuses_while_workers_run_and_points_to_enqueue(queue_db,
             with dbm.get_engine(queue_db).connect() as conn:
                 return bool(conn.execute(text(
                     "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' "
-                    "AND l.granted AND a.application_name LIKE 'mtx worker%'")).first())
+                    "AND l.granted AND a.application_name LIKE 'mtx worker%' "
+                    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())")).first())
         wait_for(holding, what="the worker's shared lock")
         refused = run_mtx(queue_db, config_dir, "collect")
-        assert refused.returncode == 1
+        assert worker.poll() is None, worker.communicate()[1][-3000:]
+        assert refused.returncode == 1, refused.stdout[-2000:]
         assert "queue worker(s) are running" in refused.stderr and "mtx collect --enqueue" in refused.stderr
         with dbm.get_engine(queue_db).connect() as conn:
             assert conn.execute(text("SELECT COUNT(*) FROM collection_runs")).scalar() == 0  # nothing half-done
@@ -113,7 +115,7 @@ def test_status_shows_queued_running_and_failed_jobs_with_the_worker_holding_eac
 
     assert run_mtx(queue_db, config_dir, "collect", "--enqueue", "--repo", "fleet/big-b").returncode == 0
     assert run_mtx(queue_db, config_dir, "collect", "--enqueue", "--repo", "fleet/repo01").returncode == 0
-    emulator.inject("delay", path="/repos/fleet/big-b/commits", times=50, seconds=0.3)  # keeps it running a while
+    emulator.inject("delay", path="/repos/fleet/big-b", times=1000, seconds=1.0)  # keeps it running a while
     worker = start_mtx(queue_db, config_dir, "worker", "--concurrency", "1", "--queues", "github")
     try:
         def running():
@@ -130,7 +132,7 @@ def test_status_shows_queued_running_and_failed_jobs_with_the_worker_holding_eac
         text_out = run_mtx(queue_db, config_dir, "status", "--jobs").stdout
         assert f"pid {worker.pid}" in text_out and "1 queued, 1 running, 0 failed" in text_out
     finally:
-        worker.send_signal(signal.SIGTERM)
+        worker.kill()  # a graceful stop would wait for the slow repository
         worker.communicate(timeout=60)
 
 

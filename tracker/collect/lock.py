@@ -78,6 +78,7 @@ class CollectionLock:
             holders = conn.execute(text(
                 "SELECT a.application_name, a.pid, a.client_addr FROM pg_locks l JOIN pg_stat_activity a "
                 "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.classid = :a AND l.objid = :b AND l.granted "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
                 "ORDER BY a.backend_start"),
                 {"a": ADVISORY_KEY[0], "b": ADVISORY_KEY[1]}).all()
             conn.close()
