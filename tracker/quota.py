@@ -58,27 +58,32 @@ class SharedQuota:
         self.url = url
         self.configured = dict(configured or {})
         self.engine = dbm.get_engine(url)
+        self._known: set[str] = set()  # rows this process has made sure exist
 
     def reserve(self, platform: str, credential, now: float) -> float | None:
         key = token_key(platform, credential.value)
         fixed = self.configured.get(platform)
+        rolled = "(quota_limit IS NOT NULL AND reset_at IS NOT NULL AND reset_at + :margin <= :now)"
         with self.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO mtx_token_quota (token_hash, platform, env_var, remaining, quota_limit, reset_at, "
-                "window_seconds) VALUES (:k, :p, :v, :limit, :limit, :reset, :window) "
-                "ON CONFLICT (token_hash) DO NOTHING"),
-                {"k": key, "p": platform, "v": credential.env_var, "limit": fixed.requests if fixed else None,
-                 "reset": now + fixed.window_seconds if fixed else None,
-                 "window": fixed.window_seconds if fixed else None})
-            conn.execute(text(  # the stored window is over: start the next one from the limit
-                "UPDATE mtx_token_quota SET remaining = quota_limit - in_flight, "
-                "reset_at = CASE WHEN window_seconds IS NULL THEN NULL ELSE :now + window_seconds END, "
-                "updated_at = now() WHERE token_hash = :k AND quota_limit IS NOT NULL AND reset_at IS NOT NULL "
-                "AND reset_at + :margin <= :now"), {"k": key, "now": now, "margin": ROLL_MARGIN})
+            if key not in self._known:
+                conn.execute(text(
+                    "INSERT INTO mtx_token_quota (token_hash, platform, env_var, remaining, quota_limit, reset_at, "
+                    "window_seconds) VALUES (:k, :p, :v, :limit, :limit, :reset, :window) "
+                    "ON CONFLICT (token_hash) DO NOTHING"),
+                    {"k": key, "p": platform, "v": credential.env_var, "limit": fixed.requests if fixed else None,
+                     "reset": now + fixed.window_seconds if fixed else None,
+                     "window": fixed.window_seconds if fixed else None})
+                self._known.add(key)
+            # one statement: a window that is over starts again from the limit; then one unit is taken, if any
             got = conn.execute(text(
-                "UPDATE mtx_token_quota SET remaining = remaining - 1, in_flight = in_flight + 1, updated_at = now() "
-                "WHERE token_hash = :k AND (remaining IS NULL OR remaining > 0) RETURNING remaining"),
-                {"k": key}).first()
+                f"UPDATE mtx_token_quota SET "
+                f"remaining = CASE WHEN {rolled} THEN quota_limit - in_flight ELSE remaining END - 1, "
+                f"reset_at = CASE WHEN {rolled} THEN (CASE WHEN window_seconds IS NULL THEN NULL "
+                f"  ELSE :now + window_seconds END) ELSE reset_at END, "
+                f"in_flight = in_flight + 1, updated_at = now() "
+                f"WHERE token_hash = :k AND CASE WHEN {rolled} THEN quota_limit - in_flight "
+                f"  ELSE COALESCE(remaining, 1) END > 0 RETURNING remaining"),
+                {"k": key, "now": now, "margin": ROLL_MARGIN}).first()
             if got is not None:
                 return None
             reset_at = conn.execute(text("SELECT reset_at FROM mtx_token_quota WHERE token_hash = :k"),

@@ -7,7 +7,7 @@ from collections import Counter
 
 from sqlalchemy import text
 
-from tests.workers.conftest import REPOS, canonical_data, jobs, run_mtx, start_mtx, wait_for
+from tests.workers.conftest import BIG, REPOS, SMALL, canonical_data, jobs, run_mtx, start_mtx, wait_for, write_config
 from tracker import db as dbm
 
 
@@ -55,7 +55,8 @@ def test_four_workers_collect_each_repository_once_equal_to_one_process(queue_db
 
 
 def test_a_worker_killed_mid_repository_is_finished_by_another_equal_to_one_process(queue_db, reference_db,
-                                                                                   config_dir, emulator):
+                                                                                   emulator, tmp_path):
+    config_dir = write_config(tmp_path / "config", emulator.url, repos=BIG + SMALL[:6], collection={"concurrency": 4})
     assert run_mtx(reference_db, config_dir, "collect").returncode == 0
     expected = canonical_data(reference_db)
     assert run_mtx(queue_db, config_dir, "collect", "--enqueue", "--repo", "fleet/big-a").returncode == 0

@@ -107,7 +107,7 @@ def _enqueue(url: str, config, actor, options) -> None:
 def worker(
     ctx: typer.Context,
     concurrency: int = typer.Option(4, "--concurrency", min=1, max=64, help="jobs at once in this process"),
-    queues: Optional[str] = typer.Option(None, "--queues",
+    queues: Optional[str] = typer.Option(None, "--queues", envvar="MTX_WORKER_QUEUES",
                                          help="only these queues, comma-separated (platform names, people)"),
     once: bool = typer.Option(False, "--once", help="stop when no job is queued or running (tests, CronJobs)"),
     max_wait: float = typer.Option(60, "--max-wait", min=0,
