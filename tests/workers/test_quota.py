@@ -46,3 +46,31 @@ def test_four_workers_never_spend_more_than_the_tokens_quota(queue_db, emulator,
     assert {v for _, v in hashes} == {TOKEN_VAR, "MTX_TEST_SECOND_TOKEN"}
     assert all(TOKEN not in h and SECOND not in h and len(h) == 64 for h, _ in hashes)  # a hash, never the value
     assert jobs(queue_db) == []
+
+
+def test_a_platform_without_rate_limit_headers_keeps_to_its_configured_quota(queue_db, emulator, tmp_path):
+    """Gitee sends no x-ratelimit headers: `platforms.gitee.quota` says what a token may spend per window."""
+    repos = REPOS[:8]
+    emulator.quotas.clear()
+    emulator.tokens.clear()
+    emulator.add_token(TOKEN, limit=LIMIT, window=WINDOW)
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "communities.yaml").write_text(yaml.safe_dump({
+        "platforms": {"gitee": {"api_url": emulator.url + "/api/v5", "token_env": [TOKEN_VAR],
+                                "quota": {"requests": LIMIT, "window_seconds": WINDOW}}},
+        "communities": [{"slug": "acme", "name": "示例社区", "focus": "automotive",
+                         "repositories": [{"platform": "gitee", "path": p} for p in repos]}],
+    }, allow_unicode=True), encoding="utf-8")
+    assert run_mtx(queue_db, config, "collect", "--enqueue").returncode == 0
+    emulator.clear_log()
+    workers = [start_mtx(queue_db, config, "worker", "--once", "--concurrency", "2") for _ in range(4)]
+    outputs = [w.communicate(timeout=120) for w in workers]
+    assert [w.returncode for w in workers] == [0, 0, 0, 0], [err[-2000:] for _, err in outputs]
+    assert [r for r in emulator.log if r.status in (403, 429)] == []
+    assert sum(1 for r in emulator.log if r.spent) > LIMIT  # more than one window's worth: the workers waited
+    with dbm.get_engine(queue_db).connect() as conn:
+        commits = conn.execute(text("SELECT COUNT(*) FROM commits")).scalar()
+        row = conn.execute(text("SELECT quota_limit, window_seconds FROM mtx_token_quota")).one()
+    assert commits == sum(len(emulator.world.repo_by_name(p).commits) for p in repos)
+    assert tuple(row) == (LIMIT, WINDOW)

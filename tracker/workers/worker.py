@@ -118,10 +118,10 @@ class WorkerRunner:
 
     def resolve(self, context) -> str:
         self.note_worker(context.job.worker_id)
-        pending = pending_jobs(self.url, task=q.COLLECT)
-        if pending:  # collection still going on: look again shortly (one waiting resolution at most)
-            q.queue_people(context.app, q.PEOPLE_RECHECK_SECONDS)
-            return f"{pending} collection jobs still queued or running"
+        pending, later = collection_pending(self.url)
+        if pending or later:  # collection still going on: look again (one waiting resolution at most)
+            q.queue_people(context.app, q.PEOPLE_RECHECK_SECONDS if pending else later)
+            return f"{pending} collection jobs queued or running, others due in {later or 0:.0f} s"
         from tracker.people.resolve import resolve_people
 
         with dbm.session_factory(self.url).begin() as session:
@@ -150,6 +150,17 @@ def pending_jobs(url: str, task: str | None = None, queues: list[str] | None = N
         params["queues"] = list(queues)
     with dbm.get_engine(url).connect() as conn:
         return int(conn.execute(text(sql), params).scalar() or 0)
+
+
+def collection_pending(url: str) -> tuple[int, float | None]:
+    """(collection jobs running or due now, seconds until the next one queued for later: a quota reset)."""
+    with dbm.get_engine(url).connect() as conn:
+        now, later = conn.execute(text(
+            "SELECT COUNT(*) FILTER (WHERE status = 'doing' OR scheduled_at IS NULL OR scheduled_at <= now()), "
+            "EXTRACT(EPOCH FROM MIN(scheduled_at) FILTER (WHERE status = 'todo' AND scheduled_at > now()) - now()) "
+            "FROM procrastinate_jobs WHERE task_name = :task AND status IN ('todo', 'doing')"),
+            {"task": q.COLLECT}).one()
+    return int(now or 0), (max(float(later), 1.0) if later is not None else None)
 
 
 def close_finished_runs(url: str) -> list[tuple[int, str]]:
