@@ -266,9 +266,9 @@ def arithmetic(measured: dict[str, dict], target: int, changed_share: float, hou
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.workers", description=__doc__.splitlines()[0])
     parser.add_argument("--workers", default="1,2,4,8", help="worker counts, comma-separated")
-    parser.add_argument("--per-worker", type=int, default=24, help="repositories per worker (weak scaling)")
+    parser.add_argument("--per-worker", type=int, default=12, help="repositories per worker (weak scaling)")
     parser.add_argument("--concurrency", type=int, default=2, help="jobs at once per worker")
-    parser.add_argument("--latency", type=float, default=0.4, help="seconds added to every emulator answer")
+    parser.add_argument("--latency", type=float, default=1.0, help="seconds added to every emulator answer")
     parser.add_argument("--simulate", type=int, default=5000, help="repositories in the simulation (0: skip)")
     parser.add_argument("--changed", type=float, default=0.1, help="share of repositories changed since last night")
     parser.add_argument("--target", type=int, default=50_000)

@@ -74,3 +74,40 @@ def test_a_platform_without_rate_limit_headers_keeps_to_its_configured_quota(que
         row = conn.execute(text("SELECT quota_limit, window_seconds FROM mtx_token_quota")).one()
     assert commits == sum(len(emulator.world.repo_by_name(p).commits) for p in repos)
     assert tuple(row) == (LIMIT, WINDOW)
+
+
+class _Credential:
+    def __init__(self, value: str, env_var: str = "T") -> None:
+        self.value, self.env_var = value, env_var
+
+
+def test_reservations_count_down_refund_free_304s_and_follow_the_headers(queue_db):
+    from collector.ratelimit import Quota
+    from tracker.quota import ROLL_MARGIN, ConfiguredQuota, SharedQuota
+
+    now = 1_000_000.0
+    ledger = SharedQuota(queue_db, {"gitee": ConfiguredQuota(3, 10.0)})
+    gitee = _Credential("gitee-token")
+    assert [ledger.reserve("gitee", gitee, now) for _ in range(3)] == [None, None, None]
+    assert ledger.reserve("gitee", gitee, now) == now + 10.0 + ROLL_MARGIN  # spent until the window ends
+    ledger.settle("gitee", gitee, now, refund=True, quota=None)  # an answer that cost nothing gives it back
+    assert ledger.reserve("gitee", gitee, now) is None
+    assert ledger.reserve("gitee", gitee, now + 11.5) is not None  # next window, but 3 are still in flight
+    for _ in range(3):
+        ledger.settle("gitee", gitee, now + 11.5, refund=False, quota=None)
+    assert [ledger.reserve("gitee", gitee, now + 11.5) for _ in range(4)] == [None, None, None, now + 21.5 + ROLL_MARGIN]
+
+    github = _Credential("github-token")
+    assert ledger.reserve("github", github, now) is None  # unknown quota: the first answers tell it
+    assert ledger.reserve("github", github, now) is None
+    ledger.settle("github", github, now, refund=False, quota=Quota(remaining=2, limit=5, reset_at=now + 60))
+    # the server says 2 left, but another reservation is still in flight: 1 may be taken
+    assert ledger.reserve("github", github, now) is None
+    assert ledger.reserve("github", github, now) == now + 60 + ROLL_MARGIN
+    ledger.settle("github", github, now, refund=False, quota=Quota(remaining=9, limit=5, reset_at=now + 60))
+    assert ledger.reserve("github", github, now) == now + 60 + ROLL_MARGIN  # never raised within a window
+    assert ledger.reserve("github", github, now + 62) is None  # a new window: the limit minus what is in flight
+    with dbm.get_engine(queue_db).connect() as conn:
+        remaining, in_flight = conn.execute(text(
+            "SELECT remaining, in_flight FROM mtx_token_quota WHERE env_var = 'T' AND platform = 'github'")).one()
+    assert (remaining, in_flight) == (5 - 1 - 1, 2)  # one unsettled before the new window, one just taken
