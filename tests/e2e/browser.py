@@ -346,3 +346,222 @@ def screenshot(browser, name: str) -> Path:
     path = ARTIFACTS / (re.sub(r"[^\w.-]+", "_", name) + ".png")
     browser.save_screenshot(str(path))
     return path
+
+
+# --- tables read whole, buttons, choosers, dialogs, metrics, downloads and uploads ----------------------------------
+
+GRID_ROWS = """
+// the accessible table of one grid: its header, the rows it has rendered keyed by aria-rowindex, and how many there are
+const table = arguments[0].querySelector('table');
+if (!table) return null;
+const cells = row => Array.from(row.querySelectorAll('th, td'), c => c.textContent);
+const rows = Array.from(table.querySelectorAll('tbody tr'), r => [Number(r.getAttribute('aria-rowindex')), cells(r)]);
+const head = table.querySelector('thead tr');
+return head ? [cells(head), rows, Number(table.getAttribute('aria-rowcount')) - 1] : null;
+"""
+GRID_SCROLL = """
+// scroll a grid's own scroller (a grid renders only the rows in its window) to `top`; where it is now, and its end
+const scroller = arguments[0].querySelector('.dvn-scroller');
+if (!scroller) return [0, 0];
+scroller.scrollTop = arguments[1];
+return [scroller.scrollTop, scroller.scrollHeight - scroller.clientHeight];
+"""
+
+
+def _visible_frame(browser, column: str):
+    """The st.dataframe on screen (not in a hidden tab) whose header has `column`, scrolled into view; or None."""
+    from selenium.webdriver.common.by import By
+
+    for frame in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stDataFrame']"):
+        if not frame.is_displayed():
+            continue
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", frame)
+        grid = browser.execute_script(GRID_ROWS, frame)
+        if grid and column in grid[0]:
+            return frame
+    return None
+
+
+def table_rows(browser, column: str, until: Callable[[list[dict[str, str]]], bool] | None = None,
+               timeout: float = TIMEOUT) -> list[dict[str, str]]:
+    """Every row of the st.dataframe on screen whose header has `column`, as {column: text}: read from the grid's
+    accessible table (the grid is a canvas), scrolling the grid's own scroller so rows out of its window are drawn too.
+
+    A finished run does not mean the grid shows its data yet (the frontend decodes and draws after the run's last
+    message), and a grid that was there before may still show the previous rows: pass `until` (given the rows) for the
+    table the action should have produced; this waits for it and fails with the rows last seen."""
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+
+    seen: list[list[dict[str, str]]] = [[]]
+
+    def read(b):
+        frame = _visible_frame(b, column)
+        if frame is None:
+            return None
+        rows: dict[int, dict[str, str]] = {}
+        top, total = 0, None
+        for _ in range(200):  # 200 windows of rows: far more than any page's grid
+            grid = b.execute_script(GRID_ROWS, frame)
+            if grid is None:
+                return None
+            head, body, total = grid
+            rows.update({index: dict(zip(head, cells)) for index, cells in body})
+            if len(rows) >= total or not body:
+                break
+            first = min(i for i, _ in body)
+            top, end = b.execute_script(GRID_SCROLL, frame, top + 200)
+
+            def moved(b2, first=first):
+                now = b2.execute_script(GRID_ROWS, frame)
+                return now and now[1] and min(i for i, _ in now[1]) != first
+
+            try:  # the grid draws the rows of its new window on the next frame
+                wait_until(b, moved, 5, "")
+            except TimeoutException:
+                if top >= end:
+                    break
+        b.execute_script(GRID_SCROLL, frame, 0)
+        if total is None or len(rows) < total:
+            return None  # the grid has not drawn every row yet
+        found = [rows[i] for i in sorted(rows)]
+        seen[0] = found
+        return found if until is None or until(found) else None
+
+    def attempt(b):
+        try:
+            return read(b)
+        except StaleElementReferenceException:  # the grid was drawn anew while being read: read it again
+            return None
+
+    try:
+        return wait_until(browser, attempt, timeout, f"no table with column {column!r} as expected")
+    except Exception as exc:
+        raise AssertionError(f"the table with column {column!r} did not become as expected; last seen: {seen[0]}") \
+            from exc
+
+
+def button(browser, label: str, within: str = "[data-testid='stMain']"):
+    """The button labelled `label` inside `within` (a CSS selector), waiting for it to be there."""
+    from selenium.webdriver.common.by import By
+
+    def find(b):
+        return next((x for x in b.find_elements(By.CSS_SELECTOR, f"{within} button") if x.text.strip() == label), None)
+
+    return wait_until(browser, find, message=f"no button {label!r} in {within}")
+
+
+def press(browser, label: str, within: str = "[data-testid='stMain']", until: Callable | None = None) -> float:
+    """Click the button labelled `label` and wait for the run it causes (and for `until`)."""
+    return run_and_wait(browser, button(browser, label, within).click, until=until)
+
+
+def choose(browser, label: str, option: str) -> None:
+    """Pick `option` in the st.selectbox labelled `label`: typed into its search box, Enter to choose, as a user
+    filters a long list; waits for the run the choice causes (inside st.form a choice causes none: choose_in_form)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = wait_until(browser, lambda b: next((x for x in b.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox']")
+                                              if x.is_displayed() and x.text.split("\n")[0].strip() == label), None),
+                     message=f"no selectbox {label!r}")
+    field = box.find_element(By.CSS_SELECTOR, "input")
+    field.click()
+    field.send_keys(option)
+    run_and_wait(browser, lambda: field.send_keys(Keys.ENTER))
+
+
+def choose_in_form(browser, label: str, option: str) -> None:
+    """`choose` for a selectbox inside st.form: the choice is kept by the frontend and sent with the form (no run);
+    waits until the box shows the option."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    box = wait_until(browser, lambda b: next((x for x in b.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox']")
+                                              if x.is_displayed() and x.text.split("\n")[0].strip() == label), None),
+                     message=f"no selectbox {label!r}")
+    field = box.find_element(By.CSS_SELECTOR, "input")
+    field.click()
+    field.send_keys(option)
+    wait_until(browser, lambda b: any(o.text.strip() == option for o in b.find_elements(By.CSS_SELECTOR, "[role='option']")),
+               message=f"{option!r} is not offered in {label!r}")
+    field.send_keys(Keys.ENTER)
+    wait_until(browser, lambda b: option in box.text.split("\n")[1:], message=f"{label!r} does not show {option!r}")
+
+
+def type_into(browser, label: str, text: str, enter: bool = False) -> None:
+    """Type `text` into the text input labelled `label` (replacing what it holds); with `enter`, press Enter and wait
+    for the run that causes."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    field = wait_until(browser, lambda b: next((x for x in b.find_elements(By.CSS_SELECTOR, f"input[aria-label='{label}']")
+                                                if x.is_displayed()), None), message=f"no text input {label!r}")
+    _set_text(field, text)
+    if enter:
+        run_and_wait(browser, lambda: field.send_keys(Keys.ENTER))
+
+
+DIALOG = "[role='dialog']"
+
+
+def open_dialog(browser, label: str) -> str:
+    """Press the page's button `label` that asks 请确认; waits for the dialog and returns its question."""
+    from selenium.webdriver.common.by import By
+
+    press(browser, label, until=lambda b: b.find_elements(By.CSS_SELECTOR, f"{DIALOG} button"))
+    return browser.find_element(By.CSS_SELECTOR, DIALOG).text
+
+
+def answer_dialog(browser, outcome: Callable[[list[str]], bool], label: str = "确认") -> list[str]:
+    """Press `label` in the open 请确认 dialog; waits for the rerun after it and for `outcome` (given the page's alerts)
+    to hold; returns the alerts."""
+    press(browser, label, within=DIALOG, until=lambda b: not b.find_elements("css selector", DIALOG)
+          and outcome(alerts(b)))
+    return alerts(browser)
+
+
+def metrics(browser) -> dict[str, str]:
+    """The st.metric tiles on screen: {label: value}."""
+    from selenium.webdriver.common.by import By
+
+    return {m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricLabel']").text.strip():
+            m.find_element(By.CSS_SELECTOR, "[data-testid='stMetricValue']").text.strip()
+            for m in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stMetric']") if m.is_displayed()}
+
+
+def allow_downloads(browser, folder: Path) -> Path:
+    """Save this driver's downloads into `folder`, without asking (Chrome DevTools' Page.setDownloadBehavior)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    browser.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)})
+    return folder
+
+
+def download(browser, label: str, folder: Path, timeout: float = TIMEOUT) -> Path:
+    """Click the st.download_button labelled `label` (its file may be built only then, on the server: a deferred
+    download) and wait for the new file in `folder` (set with allow_downloads) to be complete; returns its path."""
+    from selenium.webdriver.common.by import By
+
+    folder = Path(folder)
+    before = set(folder.iterdir())
+    buttons = [b for b in browser.find_elements(By.CSS_SELECTOR, "[data-testid='stDownloadButton'] button")
+               if b.text.strip() == label]
+    assert buttons, f"no download button {label!r}"
+    buttons[0].click()
+
+    def complete(_):
+        new = [p for p in set(folder.iterdir()) - before]
+        if not new or any(p.suffix == ".crdownload" or p.name.startswith(".") for p in new):
+            return None  # Chrome writes NAME.crdownload, then renames it when the file is whole
+        return new[0] if len(new) == 1 and new[0].stat().st_size > 0 else None
+
+    return wait_until(browser, complete, timeout, f"{label!r} downloaded nothing into {folder}")
+
+
+def upload(browser, path: Path, until: Callable | None = None, timeout: float = TIMEOUT) -> float:
+    """Choose `path` in the page's st.file_uploader (its file input, as the file dialog would) and wait for the run
+    the upload causes and for `until`."""
+    from selenium.webdriver.common.by import By
+
+    field = browser.find_element(By.CSS_SELECTOR, "[data-testid='stFileUploader'] input[type='file']")
+    return run_and_wait(browser, lambda: field.send_keys(str(Path(path).resolve())), until=until, timeout=timeout)
