@@ -350,21 +350,29 @@ def screenshot(browser, name: str) -> Path:
 
 # --- tables read whole, buttons, choosers, dialogs, metrics, downloads and uploads ----------------------------------
 
-GRID_ROWS = """
-// the accessible table of one grid: its header, the rows it has rendered keyed by aria-rowindex, and how many there are
+GRID_CELLS = """
+// what one grid's accessible table holds now: its size, and the header and body cells it has rendered, each with its
+// position (a grid renders only the rows and columns in its window)
 const table = arguments[0].querySelector('table');
 if (!table) return null;
-const cells = row => Array.from(row.querySelectorAll('th, td'), c => c.textContent);
-const rows = Array.from(table.querySelectorAll('tbody tr'), r => [Number(r.getAttribute('aria-rowindex')), cells(r)]);
-const head = table.querySelector('thead tr');
-return head ? [cells(head), rows, Number(table.getAttribute('aria-rowcount')) - 1] : null;
+const at = (cell, name) => Number(cell.getAttribute(name));
+const head = Array.from(table.querySelectorAll('thead th'), c => [at(c, 'aria-colindex'), c.textContent]);
+const body = Array.from(table.querySelectorAll('tbody tr')).flatMap(r => Array.from(r.querySelectorAll('td'),
+  c => [at(r, 'aria-rowindex'), at(c, 'aria-colindex'), c.textContent]));
+return [at(table, 'aria-colcount'), at(table, 'aria-rowcount') - 1, head, body];
 """
 GRID_SCROLL = """
-// scroll a grid's own scroller (a grid renders only the rows in its window) to `top`; where it is now, and its end
-const scroller = arguments[0].querySelector('.dvn-scroller');
-if (!scroller) return [0, 0];
-scroller.scrollTop = arguments[1];
-return [scroller.scrollTop, scroller.scrollHeight - scroller.clientHeight];
+// scroll a grid's own scroller to (left, top) and answer once two frames are drawn: where it is, how far it goes, the
+// size of its window and where it was
+const [frame, left, top, done] = arguments;
+const scroller = frame.querySelector('.dvn-scroller');
+if (!scroller) { done([0, 0, 0, 0, 1, 1, 0, 0]); return; }
+const [wasLeft, wasTop] = [scroller.scrollLeft, scroller.scrollTop];
+scroller.scrollLeft = left;
+scroller.scrollTop = top;
+requestAnimationFrame(() => requestAnimationFrame(() => done([scroller.scrollLeft, scroller.scrollTop,
+  scroller.scrollWidth - scroller.clientWidth, scroller.scrollHeight - scroller.clientHeight,
+  scroller.clientWidth, scroller.clientHeight, wasLeft, wasTop])));
 """
 
 
@@ -376,65 +384,88 @@ def _visible_frame(browser, column: str):
         if not frame.is_displayed():
             continue
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", frame)
-        grid = browser.execute_script(GRID_ROWS, frame)
-        if grid and column in grid[0]:
+        grid = browser.execute_script(GRID_CELLS, frame)
+        if grid and column in [name for _, name in grid[2]]:
             return frame
     return None
 
 
+def _window(grid) -> tuple:
+    """Which header columns and body rows a grid's accessible table holds (what its window shows)."""
+    return tuple(c for c, _ in grid[2]), tuple(sorted({r for r, _, _ in grid[3]}))
+
+
+def _scroll_grid(browser, frame, left: int, top: int) -> list:
+    """Move the grid's window to (left, top); when it moved, wait until the accessible table shows the new window (it
+    follows the canvas a little later, debounced: about 0.1 s here)."""
+    from selenium.common.exceptions import TimeoutException
+
+    before = browser.execute_script(GRID_CELLS, frame)
+    where = browser.execute_async_script(GRID_SCROLL, frame, left, top)
+    if before is not None and tuple(where[:2]) != tuple(where[6:8]):
+        try:
+            wait_until(browser, lambda b: (now := b.execute_script(GRID_CELLS, frame)) is not None
+                       and _window(now) != _window(before), 2, "")
+        except TimeoutException:
+            pass  # a window that shows the same cells (a column wider than the window): nothing new to read
+    return where
+
+
+def _whole_grid(browser, frame) -> list[dict[str, str]] | None:
+    """Every cell of one grid, its window moved over the whole grid; None while some cell is not drawn yet."""
+    headers: dict[int, str] = {}
+    cells: dict[int, dict[int, str]] = {}
+    columns = rows = 0
+    left = 0
+    for _ in range(100):  # windows across: far more than any page's grid
+        top = 0
+        for _ in range(100):  # windows down
+            x, y, max_x, max_y, width, height, _, _ = _scroll_grid(browser, frame, left, top)
+            grid = browser.execute_script(GRID_CELLS, frame)
+            if grid is None:
+                return None
+            columns, rows, head, body = grid
+            headers.update(head)
+            for r, c, value in body:
+                cells.setdefault(r, {})[c] = value
+            if y >= max_y:
+                break
+            top = y + max(1, int(height * 0.75))
+        if x >= max_x:
+            break
+        left = x + max(1, int(width * 0.75))
+    _scroll_grid(browser, frame, 0, 0)
+    if len(headers) < columns or len(cells) < rows or any(len(row) < columns for row in cells.values()):
+        return None
+    return [{headers[c]: row[c] for c in sorted(row)} for _, row in sorted(cells.items())]
+
+
 def table_rows(browser, column: str, until: Callable[[list[dict[str, str]]], bool] | None = None,
                timeout: float = TIMEOUT) -> list[dict[str, str]]:
-    """Every row of the st.dataframe on screen whose header has `column`, as {column: text}: read from the grid's
-    accessible table (the grid is a canvas), scrolling the grid's own scroller so rows out of its window are drawn too.
+    """Every row and column of the st.dataframe on screen whose header has `column`, as {column: text}: read from the
+    grid's accessible table (the grid is a canvas), the grid's own scroller moved over it so that rows and columns out
+    of its window are drawn too.
 
     A finished run does not mean the grid shows its data yet (the frontend decodes and draws after the run's last
     message), and a grid that was there before may still show the previous rows: pass `until` (given the rows) for the
     table the action should have produced; this waits for it and fails with the rows last seen."""
-    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.common.exceptions import StaleElementReferenceException
 
     seen: list[list[dict[str, str]]] = [[]]
 
     def read(b):
-        frame = _visible_frame(b, column)
-        if frame is None:
+        try:
+            frame = _visible_frame(b, column)
+            found = None if frame is None else _whole_grid(b, frame)
+        except StaleElementReferenceException:  # the grid was drawn anew while being read: read it again
             return None
-        rows: dict[int, dict[str, str]] = {}
-        top, total = 0, None
-        for _ in range(200):  # 200 windows of rows: far more than any page's grid
-            grid = b.execute_script(GRID_ROWS, frame)
-            if grid is None:
-                return None
-            head, body, total = grid
-            rows.update({index: dict(zip(head, cells)) for index, cells in body})
-            if len(rows) >= total or not body:
-                break
-            first = min(i for i, _ in body)
-            top, end = b.execute_script(GRID_SCROLL, frame, top + 200)
-
-            def moved(b2, first=first):
-                now = b2.execute_script(GRID_ROWS, frame)
-                return now and now[1] and min(i for i, _ in now[1]) != first
-
-            try:  # the grid draws the rows of its new window on the next frame
-                wait_until(b, moved, 5, "")
-            except TimeoutException:
-                if top >= end:
-                    break
-        b.execute_script(GRID_SCROLL, frame, 0)
-        if total is None or len(rows) < total:
-            return None  # the grid has not drawn every row yet
-        found = [rows[i] for i in sorted(rows)]
+        if found is None:
+            return None
         seen[0] = found
         return found if until is None or until(found) else None
 
-    def attempt(b):
-        try:
-            return read(b)
-        except StaleElementReferenceException:  # the grid was drawn anew while being read: read it again
-            return None
-
     try:
-        return wait_until(browser, attempt, timeout, f"no table with column {column!r} as expected")
+        return wait_until(browser, read, timeout, f"no table with column {column!r} as expected")
     except Exception as exc:
         raise AssertionError(f"the table with column {column!r} did not become as expected; last seen: {seen[0]}") \
             from exc
