@@ -516,7 +516,12 @@ def choose_in_form(browser, label: str, option: str) -> None:
     wait_until(browser, lambda b: any(o.text.strip() == option for o in b.find_elements(By.CSS_SELECTOR, "[role='option']")),
                message=f"{option!r} is not offered in {label!r}")
     field.send_keys(Keys.ENTER)
-    wait_until(browser, lambda b: option in box.text.split("\n")[1:], message=f"{label!r} does not show {option!r}")
+
+    def chosen(b) -> bool:  # the list closed, the box showing the option (as text, or as its search box's value)
+        return not b.find_elements(By.CSS_SELECTOR, "[role='option']") and (
+            option in box.text.split("\n")[1:] or field.get_attribute("value") == option)
+
+    wait_until(browser, chosen, message=f"{label!r} does not show {option!r}")
 
 
 def type_into(browser, label: str, text: str, enter: bool = False) -> None:

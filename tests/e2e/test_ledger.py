@@ -322,5 +322,7 @@ def test_two_administrators_approving_one_enterprise_at_once_never_exceed_its_ce
                   u=uscc)[0][0]
     assert refused >= 1  # the refused attempt is in the audit log too
     for driver, alerts in zip(drivers, (shown[0], shown[1])):
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
+                              driver.find_element("css selector", "[data-testid='stAlert']"))
         web.screenshot(driver, f"admin-ledger-race-{race_app.db_url.split(':')[0]}-"
                                f"{'refused' if any(a.startswith('未批准') for a in alerts) else 'approved'}")
