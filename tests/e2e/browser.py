@@ -486,15 +486,22 @@ def press(browser, label: str, within: str = "[data-testid='stMain']", until: Ca
     return run_and_wait(browser, button(browser, label, within).click, until=until)
 
 
+def _selectbox(browser, label: str):
+    """The st.selectbox on screen labelled `label`, waiting for it."""
+    from selenium.webdriver.common.by import By
+
+    return wait_until(browser, lambda b: next((x for x in b.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox']")
+                                               if x.is_displayed() and x.text.split("\n")[0].strip() == label), None),
+                      message=f"no selectbox {label!r}")
+
+
 def choose(browser, label: str, option: str) -> None:
     """Pick `option` in the st.selectbox labelled `label`: typed into its search box, Enter to choose, as a user
     filters a long list; waits for the run the choice causes (inside st.form a choice causes none: choose_in_form)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    box = wait_until(browser, lambda b: next((x for x in b.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox']")
-                                              if x.is_displayed() and x.text.split("\n")[0].strip() == label), None),
-                     message=f"no selectbox {label!r}")
+    box = _selectbox(browser, label)
     field = box.find_element(By.CSS_SELECTOR, "input")
     field.click()
     field.send_keys(option)
@@ -507,13 +514,12 @@ def choose_in_form(browser, label: str, option: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    box = wait_until(browser, lambda b: next((x for x in b.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox']")
-                                              if x.is_displayed() and x.text.split("\n")[0].strip() == label), None),
-                     message=f"no selectbox {label!r}")
+    box = _selectbox(browser, label)
     field = box.find_element(By.CSS_SELECTOR, "input")
     field.click()
     field.send_keys(option)
-    wait_until(browser, lambda b: any(o.text.strip() == option for o in b.find_elements(By.CSS_SELECTOR, "[role='option']")),
+    wait_until(browser, lambda b: any(o.text.strip() == option
+                                      for o in b.find_elements(By.CSS_SELECTOR, "[role='option']")),
                message=f"{option!r} is not offered in {label!r}")
     field.send_keys(Keys.ENTER)
 
@@ -530,7 +536,8 @@ def type_into(browser, label: str, text: str, enter: bool = False) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    field = wait_until(browser, lambda b: next((x for x in b.find_elements(By.CSS_SELECTOR, f"input[aria-label='{label}']")
+    field = wait_until(browser, lambda b: next((x for x in b.find_elements(By.CSS_SELECTOR,
+                                                                           f"input[aria-label='{label}']")
                                                 if x.is_displayed()), None), message=f"no text input {label!r}")
     _set_text(field, text)
     if enter:

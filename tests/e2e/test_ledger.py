@@ -205,7 +205,8 @@ def test_three_bad_rows_are_shown_and_refused_then_a_good_file_is_imported_appro
         ("6", "错误", "product_type.bad_product_type")]
     assert all(r["改正"] for r in issues)
     assert any("未写入任何数据" in a for a in web.alerts(browser))
-    assert "确认导入" not in [b.text.strip() for b in browser.find_elements("css selector", "[data-testid='stMain'] button")]
+    labels = [b.text.strip() for b in browser.find_elements("css selector", "[data-testid='stMain'] button")]
+    assert "确认导入" not in labels
     web.screenshot(browser, "admin-ledger-three-bad-rows")
     assert counts(url) == before  # nothing written: no enterprise, product, certificate, award or audit entry
 
@@ -328,4 +329,5 @@ def test_two_administrators_approving_two_awards_of_one_enterprise_at_once_never
     for driver in drivers:
         driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
                               driver.find_element("css selector", "[data-testid='stAlert']"))
-        web.screenshot(driver, f"admin-ledger-race-{race_app.db_url.split(':')[0]}-{'partial' if driver is other_browser else 'whole'}")
+        kind = "partial" if driver is other_browser else "whole"
+        web.screenshot(driver, f"admin-ledger-race-{race_app.db_url.split(':')[0]}-{kind}")
