@@ -65,6 +65,7 @@ class Platform:
     noreply_forms: tuple[str, ...] = ()         # regular expressions of private commit addresses, group 'login'
     noreply_domains: tuple[str, ...] = ()       # domains of those addresses (never an organisation)
     anonymous_addresses: tuple[str, ...] = ()   # web-commit addresses that identify nobody
+    repo_figures: bool = True                   # its "repo" stream has stars, forks and a creation date (git: no)
     clone_host: str | None = None               # https://HOST where the public service's repositories clone from
     clone_user: str = "git"                     # the user name git sends with a token (commits_via: git)
     _class: list = field(default_factory=list, repr=False, compare=False)  # the imported collector class, once

@@ -7,6 +7,7 @@ PLATFORM = Platform(
     label_en="Git",
     streams=("repo", "commits", "releases"),  # state and default branch, commits, tags as releases
     collector="collector.git:GitCollector",
+    repo_figures=False,  # a clone has no stars, forks or creation date: those signals leave git repositories out
     checks_paths=False,  # the path is the normalised clone URL, never put into an API request
     logins=False,  # commits name e-mail addresses only
 )

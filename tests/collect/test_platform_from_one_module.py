@@ -124,5 +124,5 @@ def test_overview_labels_it_as_declared(db_url, tmp_path, monkeypatch, hooked):
     at.run()
     assert not at.exception, at.exception
     chart = at.get("vega_lite_chart")[0].proto  # 各平台仓库数: its data, as the page handed it to Vega-Lite
-    shown = pa.ipc.open_stream(chart.datasets[0].data.data).read_pandas()
+    shown = pa.ipc.open_stream(chart.data.data).read_pandas()
     assert dict(zip(shown["平台"], shown["仓库数"])) == {"测试锻炉": 2, "Gitee": 1}

@@ -183,7 +183,10 @@ class _Serves:
         served = self._served.get(platform)
         if served is None:
             declared = platforms.find(platform)
-            served = self._served[platform] = frozenset(declared.streams) if declared else frozenset()
+            served = frozenset(declared.streams) if declared else frozenset()
+            if declared and not declared.repo_figures:  # its "repo" stream is state only: no stars, forks, age
+                served -= {"repo"}
+            self._served[platform] = served
         return served.issuperset(streams)
 
 
