@@ -37,7 +37,9 @@ def sample_copy(scale: int, folder: Path, keep: Path | None) -> tuple[str, int]:
     and copied from there on later runs (scale 100 takes minutes to build)."""
     import shutil
 
-        url = f"sqlite:///{folder / 'bench.db'}"
+    from bench.sample import build_in_child
+
+    url = f"sqlite:///{folder / 'bench.db'}"
     if keep is None:
         return url, build_in_child(url, scale)
     keep.mkdir(parents=True, exist_ok=True)
