@@ -56,6 +56,10 @@ def sample_copy(scale: int, folder: Path, keep: Path | None) -> tuple[str, int]:
         partial.rename(kept)
         count.write_text(str(commits))
     shutil.copyfile(kept, folder / "bench.db")
+    from tracker import db as dbm
+
+    dbm.upgrade(url)  # a sample kept from an earlier schema gets this checkout's migrations
+    dbm.dispose_engine(url)
     return url, int(count.read_text())
 
 
