@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     for slug in dict.fromkeys(r[0] for r in rows):
         page = sum(r[3] for r in rows if r[0] == slug and r[1] != "top_contributors_last_page")
         without = page - next(r[3] for r in rows if r[0] == slug and r[1] == "explain")
-        print(f"{slug}: the page's calls {page:.3f} s (median sum); without explain (cached 60 s) {without:.3f} s")
+        print(f"{slug}: the page's calls {page:.3f} s (median sum); without explain (kept per data version by the app) {without:.3f} s")
 
 
 if __name__ == "__main__":
