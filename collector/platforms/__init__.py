@@ -77,6 +77,12 @@ class Platform:
                              f"streams are {', '.join(STREAMS)}")
 
     @property
+    def figure_streams(self) -> tuple[str, ...]:
+        """The streams whose figures the metrics count: ``streams``, without "repo" where that stream is state only
+        (a clone has no stars, forks or creation date)."""
+        return self.streams if self.repo_figures else tuple(s for s in self.streams if s != "repo")
+
+    @property
     def label(self) -> str:
         """``中文 / English`` (one of them when they are the same)."""
         return self.label_zh if self.label_zh == self.label_en else f"{self.label_zh} / {self.label_en}"

@@ -176,7 +176,7 @@ class RawTables:
         if unavailable:
             return Expected(None, unavailable, 0, window)
         counted = [int(r) for r, p in zip(repos["repository_id"], repos["platform"])
-                   if stream in registry.get(p).streams]
+                   if stream in registry.get(p).figure_streams]  # the declaration: an input, as in the code
         if not counted:
             return Expected(None, "not provided", 0, window)
         if any((r, stream) not in self.collected for r in counted):

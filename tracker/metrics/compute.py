@@ -183,10 +183,7 @@ class _Serves:
         served = self._served.get(platform)
         if served is None:
             declared = platforms.find(platform)
-            served = frozenset(declared.streams) if declared else frozenset()
-            if declared and not declared.repo_figures:  # its "repo" stream is state only: no stars, forks, age
-                served -= {"repo"}
-            self._served[platform] = served
+            served = self._served[platform] = frozenset(declared.figure_streams) if declared else frozenset()
         return served.issuperset(streams)
 
 

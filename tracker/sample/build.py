@@ -507,7 +507,7 @@ class _World:
             for c in commits:
                 self.w.add(Commit, {k: v for k, v in c.items() if not k.startswith("_")})
             self._releases(rng, repo)
-            served = registry.get(repo.platform).streams  # a plain git host has no issues, pulls or stars
+            served = registry.get(repo.platform).figure_streams  # a plain git host: no issues, pulls or stars
             open_issues = self._work_items(rng, repo, community, len(commits)) if "issues" in served else 0
             if "repo" in served and repo.burst is not None:
                 integrity_case.snapshots(self, rng, repo, open_issues)
