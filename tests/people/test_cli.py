@@ -49,6 +49,31 @@ def test_list_masks_emails_unless_an_administrator_asks(mtx):
     assert code == 1 and "--show-emails" in err
     code, out, _ = mtx("people", "list", "--show-emails", "--json")
     assert "zhangsan@huawei.com" in out
+
+
+def test_every_look_at_full_addresses_is_audited_without_them(mtx, world_url):
+    def reveals() -> list[AuditEntry]:
+        with dbm.session_scope(world_url) as s:
+            found = list(s.scalars(select(AuditEntry).where(AuditEntry.action == "people.reveal_emails")
+                                   .order_by(AuditEntry.id)))
+            s.expunge_all()
+            return found
+
+    assert mtx("people", "list", "--json")[0] == 0 and reveals() == []  # masked: nothing to audit
+    code, out, _ = mtx("people", "list", "--show-emails", "--json", "--search", "zhang")
+    assert code == 0
+    shown = json.loads(out)
+    code, _, _ = mtx("people", "show", "gitcode:zhangsan", "--show-emails", "--json")
+    assert code == 0
+    code, _, _ = mtx("people", "suggest", "--show-emails", "--json")
+    assert code == 0
+    entries = reveals()
+    assert [(e.actor, e.entity) for e in entries] == [("office", "people"), ("office", "person"),
+                                                      ("office", "person_suggestions")]
+    assert entries[0].after["rows"] == len(shown) and entries[0].after["search"] == "zhang"
+    assert all("@" not in json.dumps(e.after) for e in entries)  # who looked and how much, never the addresses
+    assert mtx("people", "list", "--show-emails", user="expert")[0] == 1
+    assert len(reveals()) == 3  # a refused look writes nothing
     bots = json.loads(mtx("people", "list", "--bots", "--json")[1])
     assert sorted(r["name"] for r in bots) == ["openharmony_ci", "renovate[bot]"]
     found = json.loads(mtx("people", "list", "--search", "zhaoliu", "--json")[1])

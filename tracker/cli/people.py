@@ -63,7 +63,7 @@ def people_list(ctx: typer.Context,
                 search: Optional[str] = typer.Option(None, "--search", help="name, e-mail or login contains TEXT"),
                 show_emails: bool = SHOW_EMAILS, as_json: bool = AS_JSON) -> None:
     """列出人员 / list people: accounts, e-mails, commits, first and last commit, bot flag, organisation."""
-    from tracker.people.queries import list_people
+    from tracker.people.queries import list_people, record_reveal
 
     with open_session(ctx) as session:
         actor = resolve_actor(session, state(ctx).user)
@@ -71,6 +71,9 @@ def people_list(ctx: typer.Context,
             rows = list_people(session, actor, community, bots, search, show_emails)
         except LookupError as exc:
             fail(str(exc))
+        if show_emails:  # full addresses are personal data: who looked is audited
+            record_reveal(session, actor, "people", len(rows), {"community": community, "bots": bots,
+                                                               "search": search})
     if as_json:
         emit_json(rows)
         return
@@ -88,7 +91,7 @@ def people_show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="ID|E
                 show_emails: bool = SHOW_EMAILS, as_json: bool = AS_JSON) -> None:
     """查看人员 / one person: accounts, e-mails, affiliations over time, and the rule behind each join."""
     from tracker.people.corrections import PeopleError
-    from tracker.people.queries import show_person
+    from tracker.people.queries import record_reveal, show_person
 
     with open_session(ctx) as session:
         actor = resolve_actor(session, state(ctx).user)
@@ -96,6 +99,8 @@ def people_show(ctx: typer.Context, ref: str = typer.Argument(..., metavar="ID|E
             data = show_person(session, actor, ref, show_emails)
         except PeopleError as exc:
             fail(str(exc))
+        if show_emails:
+            record_reveal(session, actor, "person", len(data["identities"]), {"person": data["id"]})
     if as_json:
         emit_json(data)
         return
@@ -171,8 +176,13 @@ def people_suggest(ctx: typer.Context,
                 f"建议 {number} 已{'接受' if accept is not None else '拒绝'} / suggestion {number} "
                 f"{'accepted' if accept is not None else 'rejected'}")
         return
+    from tracker.people.queries import record_reveal
+
     with open_session(ctx) as session:
-        rows = list_suggestions(session, resolve_actor(session, state(ctx).user), show_emails)
+        actor = resolve_actor(session, state(ctx).user)
+        rows = list_suggestions(session, actor, show_emails)
+        if show_emails:
+            record_reveal(session, actor, "person_suggestions", len(rows))
     if as_json:
         emit_json(rows)
         return

@@ -155,6 +155,12 @@ def show_person(session: Session, actor: Actor, ref: str, show_emails: bool = Fa
             "corrections": corrections, "suggestions": suggestions}
 
 
+def record_reveal(session: Session, actor: Actor, what: str, rows: int, filters: dict | None = None) -> None:
+    """Audit an administrator's look at full addresses in a listing (personal data under PIPL): who, which listing,
+    how many rows, with which filters — never the addresses."""
+    audit.record(session, actor, "people.reveal_emails", what, None, None, {"rows": rows, **(filters or {})})
+
+
 def reveal_person(session: Session, actor: Actor, ref: str) -> dict:
     """`show_person` with the full addresses, for an administrator; the look-up itself is audited (personal data)."""
     require_role(actor, "admin", action="see a person's full e-mail addresses")
