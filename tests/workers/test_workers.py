@@ -121,8 +121,9 @@ def test_status_shows_queued_running_and_failed_jobs_with_the_worker_holding_eac
     try:
         def running():
             data = json.loads(run_mtx(queue_db, config_dir, "status", "--jobs", "--json").stdout)
-            return data if data["running"] else None
-        data = wait_for(running, what="a running job")
+            # procrastinate marks the job running a moment before the task notes its host and pid: wait for both
+            return data if data["running"] and (data["running"][0].get("worker") or {}).get("pid") else None
+        data = wait_for(running, what="a running job with its worker")
         job = data["running"][0]
         assert job["worker"]["pid"] == worker.pid and job["worker"]["host"]
         assert job["repository"] in ("github:fleet/big-b", "github:fleet/repo01")
