@@ -67,11 +67,7 @@ class PlatformSettings(Strict):
     @field_validator("token_env")
     @classmethod
     def _names_only(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if not ENV_VAR_RE.match(name):
-                raise ValueError(f"{name[:4]}… is not an environment variable name (A-Z, 0-9, _): "
-                                 "put the token in an environment variable and write its name here, never the token")
-        return value
+        return _env_names(value)
 
 
 def _env_names(value: list[str]) -> list[str]:

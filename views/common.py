@@ -33,10 +33,9 @@ def config_dir() -> Path:
 def data_versions() -> tuple:
     """What cached figures depend on (tracker.dataversion): pass it to a st.cache_data loader as an argument, so a
     collection, a people correction, a score or an edited model file makes the next run compute afresh."""
-    from tracker.dataversion import config_version, data_version
+    from views.figures import versions_of
 
-    with session() as s:
-        return data_version(s), config_version(config_dir())
+    return versions_of(database_url(), str(config_dir()))
 
 
 @contextmanager

@@ -24,9 +24,9 @@ import streamlit as st
 
 from tracker import db as dbm
 from tracker.access import SYSTEM
+from views.choosers import DEFAULT_MODEL
 
 log = logging.getLogger(__name__)
-DEFAULT_MODEL = "mantianxing"
 CHECK_EVERY_SECONDS = 20
 
 

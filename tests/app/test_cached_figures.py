@@ -7,6 +7,8 @@ import json
 import shutil
 from pathlib import Path
 
+from sqlalchemy import text
+
 import tracker.scoring
 
 from tests.app.test_people_page import COUNTED, IN_WINDOW, sql  # noqa: F401
@@ -15,7 +17,6 @@ from tracker import db as dbm
 from tracker.access import Actor
 from tracker.cli import main
 from tracker.dataversion import config_version, data_version
-from sqlalchemy import text as dbm_text
 
 EVALUATOR = Actor("evaluator", "evaluator")
 AS_OF = "2026-10-31"
@@ -44,9 +45,9 @@ def test_an_edited_model_file_changes_the_ranking_on_the_next_run(monkeypatch, s
 
     # the award office overrides the preset with its own copy that rounds scores to whole points
     preset = Path(tracker.scoring.__file__).parent / "presets" / "mantianxing.yaml"
-    text = preset.read_text(encoding="utf-8")
-    assert "\ndecimals: 2\n" in text
-    (config / "models" / "mantianxing.yaml").write_text(text.replace("\ndecimals: 2\n", "\ndecimals: 0\n"),
+    model_text = preset.read_text(encoding="utf-8")
+    assert "\ndecimals: 2\n" in model_text
+    (config / "models" / "mantianxing.yaml").write_text(model_text.replace("\ndecimals: 2\n", "\ndecimals: 0\n"),
                                                         encoding="utf-8")
 
     at.switch_page("views/ranking.py").run()
@@ -118,5 +119,5 @@ def test_user_administration_leaves_the_data_version_alone(sample_db_url, capsys
     assert main(["--db", sample_db_url, "users", "activate", "evaluator"]) == 0
     with dbm.session_scope(sample_db_url) as s:
         assert data_version(s) == before
-        audited = s.execute(dbm_text("SELECT count(*) FROM audit_log WHERE action LIKE 'user.%'")).scalar()
+        audited = s.execute(text("SELECT count(*) FROM audit_log WHERE action LIKE 'user.%'")).scalar()
     assert audited >= 3  # they were audited, only not counted as data

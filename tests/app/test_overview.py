@@ -1,7 +1,6 @@
 """The overview page shows the database's real figures (counted here independently, in SQL)."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 

@@ -3,7 +3,6 @@ reset shows a one-time password once, and the user signing in with it sees only 
 unlock, deactivate (an open session ends on its next run), add a user; each asked first and audited."""
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 from sqlalchemy import text

@@ -3,12 +3,10 @@ database holds them and its balance worked out here by hand, and downloads its s
 built on the server when the button is clicked), which holds its rows and nothing of any other enterprise."""
 from __future__ import annotations
 
-import io
-
 import pytest
-from openpyxl import load_workbook
-from sqlalchemy import create_engine, text
 
+from tests.app.test_awards_page import xlsx_sheets
+from tests.app.test_people_page import sql
 from tests.e2e import browser as web
 from tracker.cli.sample import DEMO_ACCOUNTS
 
@@ -18,31 +16,13 @@ CERT_STATUS = {"valid": "有效", "revoked": "已撤销"}  # by hand, not from t
 AWARD_STATUS = {"computed": "已核算", "approved": "已批准", "paid": "已拨付", "to_recover": "待追回", "released": "已释放"}
 
 
-def sql(url: str, statement: str, **params):
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(statement), params).all()
-    finally:
-        engine.dispose()
-
-
 def wan(amount: int) -> str:
     """An amount as the app writes whole 万元 (the only amounts here), by hand."""
     assert amount % 10_000 == 0
     return f"{amount // 10_000}万元" if amount else "0 元"
 
 
-def sheets(data: bytes) -> dict[str, list[list[str]]]:
-    """Every sheet's rows as text, empty cells after a row's last value left out."""
-    def cells(row):
-        values = ["" if v is None else str(v) for v in row]
-        while values and values[-1] == "":
-            values.pop()
-        return values
-
-    book = load_workbook(io.BytesIO(data), read_only=True)
-    return {ws.title: [cells(row) for row in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+sheets = xlsx_sheets  # every sheet's rows as text, as the AppTest of 我的奖励 reads its download
 
 
 def test_an_enterprise_sees_its_own_certificates_and_balance_and_downloads_only_its_statement(
