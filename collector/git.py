@@ -32,7 +32,7 @@ from collector.http import HttpSettings, RequestStats
 from collector.records import STREAMS, Commit, Record, Release, RepoSnapshot
 from collector.timeutil import iso_z, parse_time
 
-PAGE_SIZE = 2000
+PAGE_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class GitFetch(Fetch):
     hand out is no longer on the default branch."""
 
     complete: bool = False
+    read_ahead = True  # parsing is Python's work, storing the database's: the job overlaps them (ReadAhead)
 
 
 class GitCollector(PlatformCollector):

@@ -298,6 +298,8 @@ class Commit(Base):
         UniqueConstraint("repository_id", "sha"),
         Index("ix_commits_sha", "sha"),
         Index("ix_commits_repository_id_author_time", "repository_id", "author_time"),
+        # an identity's commits, and in which repositories, from the index alone (aggregates skip pending ones)
+        Index("ix_commits_author_identity_id_repository_id", "author_identity_id", "repository_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -311,8 +313,7 @@ class Commit(Base):
     committer_time: Mapped[dt.datetime | None]
     author_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
     committer_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"))
-    author_identity_id: Mapped[int | None] = mapped_column(ForeignKey("commit_identities.id", ondelete="SET NULL"),
-                                                           index=True)
+    author_identity_id: Mapped[int | None] = mapped_column(ForeignKey("commit_identities.id", ondelete="SET NULL"))
     is_merge: Mapped[bool] = mapped_column(Boolean, default=False)
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     message_title: Mapped[str | None] = mapped_column(String(500))
@@ -497,6 +498,15 @@ class ActivityScope(Base):
     digest: Mapped[str] = mapped_column(String(64))
     built_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+
+
+class ActivityPending(Base):
+    """A repository whose commits are stored but not yet in the aggregates: a first collection stores its pages
+    without them and they are added in one pass after people resolution (tracker.metrics.activity.settle)."""
+
+    __tablename__ = "activity_pending"
+    repository_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True)
+    since: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 # --- the certificate award ledger -------------------------------------------------------------------------------------
 

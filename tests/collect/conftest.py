@@ -101,6 +101,13 @@ CANONICAL = {
 }
 
 
+def aggregates(url: str) -> dict[str, list[tuple]]:
+    """The activity aggregates as stored, every row as text, sorted (to compare with a rebuild's)."""
+    with dbm.get_engine(url).connect() as conn:
+        return {table: sorted(tuple(str(v) for v in row) for row in conn.execute(text(f"SELECT * FROM {table}")))
+                for table in ("activity_days", "activity_people", "activity_months")}
+
+
 def canonical_data(url: str) -> dict[str, list[tuple]]:
     """The data tables by natural keys (surrogate ids, run records and observation times left out)."""
     with dbm.get_engine(url).connect() as conn:

@@ -1,5 +1,6 @@
 """The job's kill test on a git repository: SIGKILL before, inside and after a page's transaction, then a rerun,
-equals one uninterrupted run (commits in pages of 2,000 from one streaming git log; tags as releases)."""
+equals one uninterrupted run (commits in pages of 5,000 from one streaming git log, the next page read ahead while
+one is stored; tags as releases), activity aggregates included (a first collection settles them after resolution)."""
 from __future__ import annotations
 
 import signal
@@ -7,7 +8,7 @@ import signal
 import pytest
 from sqlalchemy import text
 
-from tests.collect.conftest import canonical_data, run_mtx
+from tests.collect.conftest import aggregates, canonical_data, run_mtx
 from tests.collect.test_git_collect import write_git_config
 from tests.collector.git_builder import fast_generate
 from tracker import db as dbm
@@ -26,7 +27,7 @@ KILL_POINTS = [
 @pytest.fixture(scope="module")
 def big_source(tmp_path_factory):
     path = tmp_path_factory.mktemp("git-kill") / "big"
-    fast_generate(path, 5000)
+    fast_generate(path, 11_000)  # pages of 5,000, 5,000 and 1,000
     return path
 
 
@@ -46,7 +47,7 @@ def reference(backend, tmp_path_factory, pg_databases, git_config):
     result = run_mtx(url, git_config, "collect", "--git-cache", str(cache))
     assert result.returncode == 0, result.stdout + result.stderr
     data = canonical_data(url)
-    assert len(data["commits"]) == 5000 and len(data["releases"]) == 5
+    assert len(data["commits"]) == 11_000 and len(data["releases"]) == 11
     if backend == "postgresql":
         pg_databases.drop(url)
     else:
@@ -65,6 +66,11 @@ def test_a_git_collection_killed_anywhere_then_rerun_equals_an_uninterrupted_run
     rerun = run_mtx(db_url, git_config, "collect", *cache)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert canonical_data(db_url) == reference
+    kept = aggregates(db_url)  # what the pages, the settling after resolution and the rerun left
+    assert kept["activity_days"] and kept["activity_months"]
+    rebuilt = run_mtx(db_url, git_config, "metrics", "--rebuild", "--format", "json")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert aggregates(db_url) == kept
     with dbm.session_scope(db_url) as s:
         statuses = [r for (r,) in s.execute(text("SELECT status FROM collection_runs ORDER BY id"))]
     assert statuses == ["interrupted", "ok"]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
-from tests.collect.conftest import mtx_env, run_mtx
+from tests.collect.conftest import aggregates, mtx_env, run_mtx
 from tests.emulator import World, generate_repo, running_emulator
 from tracker import db as dbm
 
@@ -140,12 +140,6 @@ def test_no_token_text_in_any_database_row(db_url, tmp_path, emulator):
                     assert value not in flat, table
                 assert "access_token=" not in flat, table
     assert rows > 1000
-
-
-def aggregates(url) -> dict[str, list[tuple]]:
-    with dbm.get_engine(url).connect() as conn:
-        return {table: sorted(tuple(str(v) for v in row) for row in conn.execute(text(f"SELECT * FROM {table}")))
-                for table in ("activity_days", "activity_people", "activity_months")}
 
 
 def test_the_job_keeps_the_aggregates_equal_to_a_rebuild(db_url, tmp_path, emulator):

@@ -30,6 +30,7 @@ from collector.errors import QuotaExhausted, StreamPartial
 from common.redaction import SecretScrubber
 from tracker import db as dbm
 from tracker.access import Actor
+from tracker.collect.readahead import ReadAhead
 from tracker.collect import faults, store
 from tracker.collect.lock import CollectionLock
 from tracker.collect.discovery import apply_listing
@@ -358,8 +359,10 @@ class CollectionJob:
             complete = self.options.full or getattr(fetch, "complete", False)  # git: a whole listing of the branch
             seen: set[str] | None = set() if complete and stream in ("commits", "releases", "contributors") else None
             completed = exhausted = False
+            pages = ReadAhead(fetch, name=f"read-ahead-{repo_id}-{stream}") if getattr(fetch, "read_ahead", False) \
+                else fetch  # git: the next page is parsed while this one is stored
             try:
-                for page in fetch:
+                for page in pages:
                     faults.checkpoint(stream, "before_store")
                     with self.factory.begin() as session:
                         repository = session.get(Repository, repo_id)
@@ -386,6 +389,8 @@ class CollectionJob:
                 outcome.error = "; ".join(filter(None, [outcome.error, str(exc)]))
                 outcome.ended(stream, "partial")
             finally:
+                if pages is not fetch:
+                    pages.close()
                 stats = fetch.stats
                 outcome.requests += stats.requests
                 outcome.not_modified += stats.not_modified
@@ -401,7 +406,7 @@ class CollectionJob:
         if stream == "repo":
             return sum(store.store_snapshot(session, repository, r, now.date(), now) for r in records)
         if stream == "commits":
-            return store.store_commits(session, repository, records)
+            return store.store_commits(session, repository, records, defer_aggregates=True)
         if stream == "releases":
             return store.store_releases(session, repository, records)
         if stream == "contributors":

@@ -6,6 +6,7 @@ Values that describe *when we looked* (snapshot day, contributor `seen_at`) are 
 from __future__ import annotations
 
 import datetime as dt
+from operator import itemgetter
 from typing import Iterable, Sequence
 
 from sqlalchemy import func, select, update
@@ -146,52 +147,132 @@ def store_snapshot(session: Session, repository: Repository, snap: rec.RepoSnaps
     return 1
 
 
-def store_commits(session: Session, repository: Repository, commits: Sequence[rec.Commit]) -> int:
+COMMIT_COLUMNS = ("repository_id", "sha", "author_name", "author_email", "author_time", "committer_name",
+                  "committer_email", "committer_time", "author_account_id", "committer_account_id",
+                  "author_identity_id", "is_bot", "is_merge", "message_title", "missing_since")
+_COMMIT_UPDATED = COMMIT_COLUMNS[2:]
+_UTC = dt.timezone.utc
+
+
+def _sqlite_time(value: dt.datetime | None) -> str | None:
+    """What SQLAlchemy's SQLite DATETIME stores for an aware time (tracker.models.UTCDateTime: naive UTC text)."""
+    if value is None:
+        return None
+    if value.tzinfo is not _UTC:
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: convert to aware UTC before storing")
+        value = value.astimezone(_UTC)
+    return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00"
+
+
+def store_commits(session: Session, repository: Repository, commits: Sequence[rec.Commit],
+                  defer_aggregates: bool = False) -> int:
     """Upsert a page of commits and keep the activity aggregates in step, in the caller's transaction: new shas are
-    added to them; a stored commit whose author, time or merge flag changed refreshes the people on both sides."""
+    added to them; a stored commit whose author, time or merge flag changed refreshes the people on both sides.
+
+    ``defer_aggregates`` (the collection job): the first page of a repository with no commits stored lists it as
+    pending (tracker.metrics.activity.settle), and pages of a pending repository skip the aggregates — a first
+    collection then costs one pass over its commits after people resolution instead of one per page and another
+    when resolution refreshes the new people. Rows are written with the driver's bulk path (executemany of tuples on
+    SQLite, COPY into a staging table on PostgreSQL): a first collection is millions of rows.
+    """
     if not commits:
         return 0
     from tracker.metrics import activity
 
-    activity.lock_shas(session, (c.sha for c in commits))  # PostgreSQL: mirrors' pages inserting one sha, in turn
-    before = {row.sha: row for row in session.execute(
-        select(Commit.sha, Commit.author_identity_id, Commit.author_time, Commit.is_merge)
-        .where(Commit.repository_id == repository.id, Commit.sha.in_(sorted({c.sha for c in commits}))))}
-    accounts = ensure_accounts(session, repository.platform, [
-        p for c in commits for p in ((c.author_login, c.author_name, c.author_email, c.is_bot),
-                                     (c.committer_login, c.committer_name, c.committer_email, False))])
-    authors = {c.sha: accounts.get(account_key(c.author_login, c.author_email)) for c in commits}
-    identities = ensure_identities(session, [(authors[c.sha], c.author_email, c.author_name, c.is_bot)
-                                             for c in commits])
-    rows = []
-    for c in commits:
-        identity_id, identity_bot = identities[identity_key(authors[c.sha], c.author_email, c.author_name)]
-        rows.append({"repository_id": repository.id, "sha": c.sha, "author_name": c.author_name,
-                     "author_email": c.author_email, "author_time": c.author_time, "committer_name": c.committer_name,
-                     "committer_email": c.committer_email, "committer_time": c.committer_time,
-                     "author_account_id": authors[c.sha],
-                     "committer_account_id": accounts.get(account_key(c.committer_login, c.committer_email)),
-                     "author_identity_id": identity_id, "is_bot": identity_bot,  # the person's flag once resolved
-                     "is_merge": c.is_merge, "message_title": (c.message_title or "")[:500], "missing_since": None})
-    rows = _dedupe(rows, ("sha",))
-    ins = _insert(session, Commit)
-    session.execute(ins.on_conflict_do_update(
-        index_elements=["repository_id", "sha"],
-        set_={k: ins.excluded[k] for k in rows[0] if k not in ("repository_id", "sha")}), rows)
+    dialect = session.get_bind().dialect.name
+    shas = sorted({c.sha for c in commits})
+    activity.lock_shas(session, shas)  # PostgreSQL: mirrors' pages inserting one sha, in turn
+    fresh = defer_aggregates and session.scalar(
+        select(Commit.id).where(Commit.repository_id == repository.id).limit(1)) is None
+    before = {} if fresh else _stored(session, dialect, repository.id, shas)
+    people = dict.fromkeys(p for c in commits for p in (
+        (c.author_login, c.author_name, c.author_email, c.is_bot),
+        (c.committer_login, c.committer_name, c.committer_email, False)))  # distinct, in order of appearance
+    accounts = ensure_accounts(session, repository.platform, people)
+    account_of = {(login, email): accounts.get(account_key(login, email)) for login, _n, email, _b in people}
+    authored = dict.fromkeys((account_of[(c.author_login, c.author_email)], c.author_email, c.author_name, c.is_bot)
+                             for c in commits)
+    identities = ensure_identities(session, authored)
+    identity_of = {(a, e, n): identities[identity_key(a, e, n)] for a, e, n, _b in authored}
+    when = _sqlite_time if dialect == "sqlite" else (lambda value: value)
+    rid = repository.id
+    unique: dict[str, tuple] = {}
+    for c in commits:  # the last row per sha, as the upsert would leave it
+        author = account_of[(c.author_login, c.author_email)]
+        identity_id, identity_bot = identity_of[(author, c.author_email, c.author_name)]
+        unique[c.sha] = (rid, c.sha, c.author_name, c.author_email, when(c.author_time), c.committer_name,
+                         c.committer_email, when(c.committer_time), author,
+                         account_of[(c.committer_login, c.committer_email)], identity_id,
+                         identity_bot,  # the person's flag once resolved
+                         c.is_merge, (c.message_title or "")[:500], None)
+    rows = sorted(unique.values(), key=itemgetter(1))  # in sha order: the two sha indexes fill page by page
+    # shas this repository has not stored are plain inserts (their per-sha locks are held on PostgreSQL, SQLite has
+    # one writer): SQLite's upsert costs twice an insert when foreign keys are on; stored ones are updated in place
+    _write_commit_rows(session, dialect, [r for r in rows if r[1] not in before], update=False)
+    _write_commit_rows(session, dialect, [r for r in rows if r[1] in before], update=True)
     rewritten = set()
-    for r in rows:
-        old = before.get(r["sha"])
-        if old is not None and (old.author_identity_id, old.author_time, old.is_merge) != (
-                r["author_identity_id"], r["author_time"], r["is_merge"]):
-            rewritten.update(i for i in (old.author_identity_id, r["author_identity_id"]) if i is not None)
+    for r in rows if before else ():
+        old = before.get(r[1])  # (identity, author time, merge) as stored, in the driver's terms like ``r``
+        if old is not None and old != (r[10], r[4], r[12]):
+            rewritten.update(i for i in (old[0], r[10]) if i is not None)
     if rewritten:
         activity.lock(session, exclusive=True)  # before the shared one below: one lock order for everybody
-    new = sorted(r["sha"] for r in rows if r["sha"] not in before)
-    if new:
+    activity.lock(session, exclusive=False)  # a settling waits for this page; this page sees what it settled
+    pending = activity.is_pending(session, rid)
+    if fresh and not pending:
+        activity.mark_pending(session, rid)
+        pending = True
+    new = sorted(r[1] for r in rows if r[1] not in before)
+    if new and not pending:
         activity.add_commits(session, session.scalars(select(Commit.id).where(
-            Commit.repository_id == repository.id, Commit.sha.in_(new))).all())
+            Commit.repository_id == rid, Commit.sha.in_(new))).all())
     activity.refresh_identities(session, rewritten)
     return len(rows)
+
+
+def _stored(session: Session, dialect: str, repository_id: int, shas: list[str]) -> dict[str, tuple]:
+    """sha -> (author identity, author time, merge flag) of the shas this repository has stored, as the driver reads
+    them (one parameter for the whole list: a page is thousands of shas)."""
+    if dialect == "postgresql":
+        sql, shas_param = "sha = ANY(%s)", shas
+    else:
+        import json
+
+        sql, shas_param = "sha IN (SELECT value FROM json_each(?))", json.dumps(shas)
+    mark = "%s" if dialect == "postgresql" else "?"
+    found = session.connection().exec_driver_sql(
+        f"SELECT sha, author_identity_id, author_time, is_merge FROM commits WHERE repository_id = {mark} AND {sql}",
+        (repository_id, shas_param)).all()
+    return {sha: (identity, when, bool(merge)) for sha, identity, when, merge in found}
+
+
+def _write_commit_rows(session: Session, dialect: str, rows: list[tuple], update: bool) -> None:
+    if not rows:
+        return
+    columns = ", ".join(COMMIT_COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in _COMMIT_UPDATED)
+    conflict = f"ON CONFLICT (repository_id, sha) DO UPDATE SET {updates}" if update else ""
+    connection = session.connection()
+    if dialect != "postgresql":
+        marks = ", ".join("?" * len(COMMIT_COLUMNS))
+        connection.exec_driver_sql(f"INSERT INTO commits ({columns}) VALUES ({marks}) {conflict}", rows)
+        return
+    # COPY into a per-connection staging table (emptied at commit), then one set-based upsert
+    connection.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS mtx_commit_stage (repository_id integer, sha text, author_name text, "
+        "author_email text, author_time timestamptz, committer_name text, committer_email text, "
+        "committer_time timestamptz, author_account_id integer, committer_account_id integer, "
+        "author_identity_id integer, is_bot boolean, is_merge boolean, message_title text, missing_since timestamptz)"
+        " ON COMMIT DELETE ROWS")
+    connection.exec_driver_sql("TRUNCATE mtx_commit_stage")
+    raw = connection.connection.dbapi_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY mtx_commit_stage ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    connection.exec_driver_sql(f"INSERT INTO commits ({columns}) SELECT {columns} FROM mtx_commit_stage "
+                               f"ORDER BY sha {conflict}".rstrip())
 
 
 def store_releases(session: Session, repository: Repository, releases: Sequence[rec.Release]) -> int:

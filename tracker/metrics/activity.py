@@ -13,6 +13,12 @@ in its own transaction: new commits (:func:`add_commits`, called by the store fo
 (:func:`refresh_people`, for the people it reports touched), and a community's repositories changing (found by
 :func:`ensure_current` from the digests, which rebuilds that community). :func:`rebuild` starts from scratch.
 
+A repository's first collection is the exception that makes it fast: its pages are stored without touching the
+aggregates and the repository is listed in ``activity_pending``; every aggregate write leaves listed repositories'
+commits out, and :func:`settle` (called by people resolution, after it has refreshed the people it touched, and by
+:func:`ensure_current` for what a killed run left) adds each listed repository's commits in one pass and unlists it,
+in one transaction: a commit is counted by its page or by the settling, never both, never neither.
+
 On PostgreSQL, page writers take a shared advisory lock and rebuilds and refreshes an exclusive one, so a rebuild
 never interleaves with a page; pages that insert the same sha are serialised by a per-sha lock taken before the
 insert (tracker.collect.store), so "smallest commit id" is also "first committed". SQLite has one writer at a time.
@@ -23,12 +29,14 @@ import hashlib
 from collections import defaultdict
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import delete, exists, func, insert, literal, select, text, true
+from sqlalchemy import (BigInteger, Boolean, Column, Date, Integer, MetaData, String, Table, delete, exists, func, insert,
+                        literal, select, text, true)
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql import Select
 
-from tracker.models import (ActivityDay, ActivityMonth, ActivityPerson, ActivityScope, Commit, CommitIdentity,
-                            CommunityRepository, utcnow)
+from tracker.models import (ActivityDay, ActivityMonth, ActivityPending, ActivityPerson, ActivityScope, Commit,
+                            CommitIdentity, CommunityRepository, UTCDateTime, utcnow)
 from tracker.people.attribution import commit_attribution
 from tracker.sqlutil import beijing_month, greatest, least
 
@@ -54,9 +62,11 @@ def lock(session: Session, exclusive: bool) -> None:
 
 
 def _counted(session: Session, where) -> Select:
-    """Attributed commits that count: not a merge, not a bot, an author time, matching ``where`` (on commits)."""
-    a = commit_attribution(_dialect(session)).where(where, Commit.author_time.is_not(None),
-                                                    Commit.is_merge.is_(False)).subquery()
+    """Attributed commits that count: not a merge, not a bot, an author time, matching ``where`` (on commits), not
+    of a repository whose first collection is still pending (:func:`settle` adds those)."""
+    a = commit_attribution(_dialect(session)).where(
+        where, Commit.author_time.is_not(None), Commit.is_merge.is_(False),
+        Commit.repository_id.not_in(select(ActivityPending.repository_id))).subquery()
     return a
 
 
@@ -71,41 +81,80 @@ def _first_anywhere(a):
     return ~exists(select(literal(1)).select_from(c2).where(c2.sha == a.c.sha, c2.id < a.c.commit_id))
 
 
-def _community_selects(session: Session, where, community_where=None) -> tuple[Select, Select]:
-    """(activity_days rows, activity_people 'c' rows) for the commits matching ``where``."""
+# The commits a write counts are attributed once into a temporary table (the joins to identities, people and
+# affiliations, the Beijing day and "first anywhere" evaluated once, not once per aggregate), and the community
+# rows once into another; each aggregate is then a GROUP BY over them. Temporary tables belong to the connection
+# (SQLite: its temp schema; PostgreSQL: the session, emptied at commit), so concurrent writers never share one.
+_TEMP = MetaData()
+_COUNTED = Table("mtx_counted", _TEMP,
+                 Column("commit_id", BigInteger), Column("repository_id", Integer), Column("sha", String(64)),
+                 Column("author_time", UTCDateTime),
+                 Column("day", Date), Column("person_id", Integer), Column("organisation_id", Integer),
+                 Column("first_anywhere", Boolean), prefixes=["TEMPORARY"])
+_IN_COMMUNITY = Table("mtx_counted_community", _TEMP,
+                      Column("community_id", Integer), Column("day", Date), Column("person_id", Integer),
+                      Column("organisation_id", Integer), Column("author_time", UTCDateTime), prefixes=["TEMPORARY"])
+
+
+def _temporary(session: Session, table: Table, select_: Select) -> Table:
+    """``table`` (temporary, this connection's) holding exactly the rows of ``select_``."""
+    connection = session.connection()
+    if _dialect(session) == "postgresql":
+        ddl = str(CreateTable(table).compile(dialect=connection.dialect)).strip()
+        connection.exec_driver_sql(ddl.replace("CREATE TEMPORARY TABLE", "CREATE TEMPORARY TABLE IF NOT EXISTS", 1)
+                                   + " ON COMMIT DELETE ROWS")
+    else:
+        table.create(connection, checkfirst=True)
+    connection.execute(delete(table))
+    connection.execute(insert(table).from_select([c.name for c in table.columns], select_))
+    return table
+
+
+def _materialise(session: Session, where, community_where=None, scopes: str = "cra") -> tuple[Table, Table | None]:
     a = _counted(session, where)
+    first = _first_anywhere(a) if "a" in scopes else literal(False)
+    counted = _temporary(session, _COUNTED, select(
+        a.c.commit_id, a.c.repository_id, a.c.sha, a.c.author_time, a.c.day, a.c.person_id, a.c.organisation_id,
+        first.label("first_anywhere")).where(a.c.is_bot.is_(False), a.c.person_id.is_not(None)))
+    if "c" not in scopes:
+        return counted, None
     link = aliased(CommunityRepository)
-    conditions = [a.c.is_bot.is_(False), a.c.person_id.is_not(None), _first_in_community(a, link)]
+    conditions = [_first_in_community(counted, link)]
     if community_where is not None:
         conditions.append(community_where(link))
-    base = select(link.community_id, a.c.day, a.c.person_id,
-                  func.coalesce(a.c.organisation_id, 0).label("organisation_id"), a.c.author_time) \
-        .select_from(a).join(link, link.repository_id == a.c.repository_id).where(*conditions).subquery()
-    days = (select(base.c.community_id, base.c.day, base.c.person_id, base.c.organisation_id,
-                   func.count().label("commits"), func.max(base.c.author_time).label("last_at"))
-            .group_by(base.c.community_id, base.c.day, base.c.person_id, base.c.organisation_id))
-    people = (select(literal("c").label("kind"), base.c.community_id.label("scope_id"), base.c.person_id,
-                     func.count().label("commits"), func.min(base.c.author_time).label("first_at"),
-                     func.max(base.c.author_time).label("last_at"))
-              .group_by(base.c.community_id, base.c.person_id))
+    community = _temporary(session, _IN_COMMUNITY, select(
+        link.community_id, counted.c.day, counted.c.person_id,
+        func.coalesce(counted.c.organisation_id, 0), counted.c.author_time)
+        .select_from(counted).join(link, link.repository_id == counted.c.repository_id).where(*conditions))
+    return counted, community
+
+
+def _community_selects(community: Table) -> tuple[Select, Select]:
+    """(activity_days rows, activity_people 'c' rows) from the community rows of a write."""
+    c = community.c
+    days = (select(c.community_id, c.day, c.person_id, c.organisation_id, func.count().label("commits"),
+                   func.max(c.author_time).label("last_at"))
+            .group_by(c.community_id, c.day, c.person_id, c.organisation_id))
+    people = (select(literal("c").label("kind"), c.community_id.label("scope_id"), c.person_id,
+                     func.count().label("commits"), func.min(c.author_time).label("first_at"),
+                     func.max(c.author_time).label("last_at"))
+              .group_by(c.community_id, c.person_id))
     return days, people
 
 
-def _repository_people(session: Session, where) -> Select:
-    a = _counted(session, where)
-    return (select(literal("r").label("kind"), a.c.repository_id.label("scope_id"), a.c.person_id,
-                   func.count().label("commits"), func.min(a.c.author_time).label("first_at"),
-                   func.max(a.c.author_time).label("last_at"))
-            .where(a.c.is_bot.is_(False), a.c.person_id.is_not(None))
-            .group_by(a.c.repository_id, a.c.person_id))
+def _repository_people(counted: Table) -> Select:
+    c = counted.c
+    return (select(literal("r").label("kind"), c.repository_id.label("scope_id"), c.person_id,
+                   func.count().label("commits"), func.min(c.author_time).label("first_at"),
+                   func.max(c.author_time).label("last_at"))
+            .group_by(c.repository_id, c.person_id))
 
 
-def _global_selects(session: Session, where) -> tuple[Select, Select]:
+def _global_selects(session: Session, counted: Table) -> tuple[Select, Select]:
     """(activity_people 'a' rows, activity_months rows)."""
-    a = _counted(session, where)
-    base = (select(a.c.person_id, a.c.author_time,
-                   beijing_month(a.c.author_time, _dialect(session)).label("month"))
-            .where(a.c.is_bot.is_(False), a.c.person_id.is_not(None), _first_anywhere(a)).subquery())
+    c = counted.c
+    base = (select(c.person_id, c.author_time, beijing_month(c.author_time, _dialect(session)).label("month"))
+            .where(c.first_anywhere.is_(True)).subquery())
     people = (select(literal("a").label("kind"), literal(0).label("scope_id"), base.c.person_id,
                      func.count().label("commits"), func.min(base.c.author_time).label("first_at"),
                      func.max(base.c.author_time).label("last_at"))
@@ -133,14 +182,15 @@ def _write(session: Session, where, community_where=None, scopes: str = "cra", a
         else:
             session.execute(insert(model).from_select(columns, select_))
 
-    if "c" in scopes:
-        days, people = _community_selects(session, where, community_where)
+    counted, community = _materialise(session, where, community_where, scopes)
+    if community is not None:
+        days, people = _community_selects(community)
         put(ActivityDay, _DAY_COLUMNS, days, _DAY_KEYS)
         put(ActivityPerson, _PEOPLE_COLUMNS, people, _PEOPLE_KEYS)
     if "r" in scopes:
-        put(ActivityPerson, _PEOPLE_COLUMNS, _repository_people(session, where), _PEOPLE_KEYS)
+        put(ActivityPerson, _PEOPLE_COLUMNS, _repository_people(counted), _PEOPLE_KEYS)
     if "a" in scopes:
-        people, months = _global_selects(session, where)
+        people, months = _global_selects(session, counted)
         put(ActivityPerson, _PEOPLE_COLUMNS, people, _PEOPLE_KEYS)
         put(ActivityMonth, _MONTH_COLUMNS, months, _MONTH_KEYS)
 
@@ -214,17 +264,30 @@ def refresh_people(session: Session, person_ids: Iterable[int], progress: Progre
         chunk = rows_of[start:start + 500]
         for model in (ActivityDay, ActivityPerson, ActivityMonth):
             session.execute(delete(model).where(model.person_id.in_(chunk)))
-    identities = sorted(set(identities))
+    identities = _outside_pending(session, sorted(set(identities)))
     for start in range(0, len(identities), 500):
         _write(session, Commit.author_identity_id.in_(identities[start:start + 500]))
     return "people"
 
 
+def _outside_pending(session: Session, identities: list[int]) -> list[int]:
+    """The identities with a commit outside pending repositories (from the identity-repository index): the new
+    people of a first collection have none, and their rows are written once, by :func:`settle`."""
+    if not identities or session.scalar(select(func.count()).select_from(ActivityPending)) == 0:
+        return identities
+    kept: list[int] = []
+    for start in range(0, len(identities), 500):
+        kept += session.scalars(select(Commit.author_identity_id).distinct().where(
+            Commit.author_identity_id.in_(identities[start:start + 500]),
+            Commit.repository_id.not_in(select(ActivityPending.repository_id)))).all()
+    return sorted(kept)
+
+
 def rebuild(session: Session, progress: Progress | None = None, now=None) -> None:
     """Everything from the commits, in this transaction (``now``: the build time recorded; the sample fixes it)."""
     lock(session, exclusive=True)
-    for model in (ActivityDay, ActivityPerson, ActivityMonth, ActivityScope):
-        session.execute(delete(model))
+    for model in (ActivityDay, ActivityPerson, ActivityMonth, ActivityScope, ActivityPending):
+        session.execute(delete(model))  # pending repositories too: everything is counted below
     steps = [("r", "repositories"), ("a", "everything"), ("c", "communities")]
     for number, (scope, _label) in enumerate(steps, start=1):
         _write(session, true(), scopes=scope, add=False)
@@ -294,8 +357,9 @@ def ensure_current(session: Session, progress: Progress | None = None, build: bo
             return "current"  # nothing kept in step yet: the first read builds everything
         rebuild(session, progress)
         return "all"
+    settled = settle(session)  # what a killed run left pending
     if not changed and not gone:
-        return "current"
+        return "settled" if settled else "current"
     if gone:
         ids = [int(scope[2:]) for scope in gone]
         session.execute(delete(ActivityDay).where(ActivityDay.community_id.in_(ids)))
@@ -309,6 +373,43 @@ def follow_links(session: Session) -> str:
     """After communities' repositories changed (configuration sync, organisation discovery), in that transaction."""
     session.flush()
     return ensure_current(session, build=False)
+
+
+def mark_pending(session: Session, repository_id: int) -> None:
+    """List a repository whose first collection begins: its pages skip the aggregates until :func:`settle`."""
+    dialect = _dialect(session)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    session.execute(dialect_insert(ActivityPending).values(repository_id=repository_id, since=utcnow())
+                    .on_conflict_do_nothing(index_elements=["repository_id"]))
+
+
+def is_pending(session: Session, repository_id: int) -> bool:
+    return session.scalar(select(ActivityPending.repository_id)
+                          .where(ActivityPending.repository_id == repository_id)) is not None
+
+
+def settle(session: Session, progress: Progress | None = None) -> int:
+    """Add every pending repository's commits to the aggregates, one pass each, and unlist it (in this transaction;
+    exclusive lock on PostgreSQL, so no page of it is half-counted). Returns how many were settled."""
+    if session.scalar(select(func.count()).select_from(ActivityPending)) == 0:
+        return 0
+    lock(session, exclusive=True)
+    pending = session.scalars(select(ActivityPending.repository_id).order_by(ActivityPending.repository_id)).all()
+    if not pending:
+        return 0  # another transaction settled them while this one waited for the lock
+    session.execute(delete(ActivityPending).where(ActivityPending.repository_id.in_(pending)))
+    if session.get(ActivityScope, ALL_SCOPE) is None:
+        return len(pending)  # never built: the first read builds everything, these included
+    for number, repository_id in enumerate(pending, start=1):
+        # each repository's own commits; "first in the community / anywhere" looks at every stored commit, so
+        # mirrors among them still count once, under the smallest commit id
+        _write(session, Commit.repository_id == repository_id)
+        if progress:
+            progress("activity", number, len(pending))
+    return len(pending)
 
 
 def lock_shas(session: Session, shas: Iterable[str]) -> None:

@@ -34,6 +34,7 @@ class ResolveReport:
     seconds: float = 0.0
     unchanged: bool = False  # nothing resolution reads changed since the last run: answered from the stored digest
     aggregates: str = "none"  # what the activity aggregates needed: none | people | all (tracker.metrics.activity)
+    settled: int = 0  # repositories whose first collection was added to the aggregates (activity.settle)
 
     @property
     def touched(self) -> list[int]:
@@ -157,6 +158,9 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
         if probe.digest == state.stored_digest(conn):
             report.people, report.identities, report.suggestions = probe.people, probe.identities, probe.suggestions
             report.unchanged = True
+            from tracker.metrics import activity
+
+            report.settled = activity.settle(session)  # repositories first collected since: into the aggregates
             report.seconds = time.perf_counter() - started
             return report
     collecting = gc.isenabled()
@@ -170,6 +174,7 @@ def resolve_people(session: Session, actor: Actor, identities: IdentitiesFile | 
     from tracker.metrics import activity  # the aggregates count people: refresh the ones that changed, in this transaction
 
     report.aggregates = activity.refresh_people(session, report.touched)
+    report.settled = activity.settle(session)  # first collections' commits, counted once, with their people resolved
     state.store_digest(conn, state.Probe(conn, config).digest, now)
     report.seconds = time.perf_counter() - started
     return report
