@@ -75,7 +75,8 @@ def start_mtx(db_url: str, config_dir: Path, *args: str, extra_env: dict | None 
 CANONICAL = {
     "repositories": "SELECT platform, path, state, default_branch, licence, moved_to, is_fork, description "
                     "FROM repositories ORDER BY platform, path",
-    "repository_snapshots": "SELECT r.path, s.taken_on, s.stars, s.forks, s.subscribers, s.open_issues, s.created_at, "
+    # not the day it was taken: a module's reference run may be on the day before a test's run (midnight between)
+    "repository_snapshots": "SELECT r.path, s.stars, s.forks, s.subscribers, s.open_issues, s.created_at, "
                             "s.pushed_at FROM repository_snapshots s JOIN repositories r ON r.id = s.repository_id "
                             "ORDER BY r.path, s.taken_on",
     "accounts": "SELECT platform, key, login, name, email, is_bot FROM accounts ORDER BY platform, key",
