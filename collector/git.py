@@ -91,7 +91,7 @@ class GitRepository(RepositoryCollector):
         self.credential = credential
         self.settings = owner.settings
         self._state: MirrorState | None = None
-        self._bots: dict[tuple[str, str], bool] = {}
+        self._people: dict[tuple[str, str, str, str], tuple] = {}
 
     # -- the contract ----------------------------------------------------------------------------------------------
     def _now(self) -> dt.datetime:
@@ -227,12 +227,13 @@ class GitRepository(RepositoryCollector):
 
     def _commit(self, fields: tuple) -> Commit:
         sha, parents, an, ae, at, cn, ce, ct, title = fields
-        key = (ae, an)
-        bot = self._bots.get(key)
-        if bot is None:
-            bot = self._bots[key] = self.settings.bots.is_bot(None, ae or None, an or None)
-        return Commit(sha, an or None, ae or None, None, epoch(at), cn or None, ce or None, None, epoch(ct),
-                      parents > 1, bot, title)
+        key = (an, ae, cn, ce)
+        people = self._people.get(key)
+        if people is None:  # one string object per distinct person, however many commits they made
+            people = self._people[key] = (an or None, ae or None, cn or None, ce or None,
+                                          self.settings.bots.is_bot(None, ae or None, an or None))
+        an, ae, cn, ce, bot = people
+        return Commit(sha, an, ae, None, epoch(at), cn, ce, None, epoch(ct), parents > 1, bot, title)
 
     # -- tags as releases ------------------------------------------------------------------------------------------
     def _tag_steps(self, state: MirrorState, start: Bookmark) -> Iterator[Step]:

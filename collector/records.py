@@ -46,7 +46,7 @@ class RepoSnapshot:
     archived: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a first collection holds a few pages of thousands of them
 class Commit:
     """A commit on the default branch. ``*_login`` is None when the e-mail links to no platform account."""
 

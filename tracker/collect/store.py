@@ -162,7 +162,8 @@ def _sqlite_time(value: dt.datetime | None) -> str | None:
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r}: convert to aware UTC before storing")
         value = value.astimezone(_UTC)
-    return value.isoformat(" ", "microseconds")[:26]  # without its "+00:00"
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (value.year, value.month, value.day, value.hour, value.minute,
+                                                   value.second, value.microsecond)
 
 
 def store_commits(session: Session, repository: Repository, commits: Sequence[rec.Commit],
