@@ -216,3 +216,30 @@ def test_the_user_table_shows_what_the_database_holds(accounts):
     (entry,) = audit_rows(accounts, "user.set_organisation")
     after = entry[5] if isinstance(entry[5], dict) else json.loads(entry[5])
     assert entry[0] == "boss" and after == {"organisation": "重庆大学"}
+
+
+def test_users_list_shows_lock_password_change_organisation_and_last_sign_in(accounts, capsys):
+    now = dt.datetime.now(dt.timezone.utc)
+    for n in range(MAX_FAILED):  # locked now, in real time: the command reads the clock
+        signs_in(accounts, "entA", "wrong", now - dt.timedelta(minutes=MAX_FAILED - n))  # each after the delay
+    assert mtx(accounts, capsys, "reset-password", "expert")[0] == 0
+    assert mtx(accounts, capsys, "deactivate", "deputy")[0] == 0
+    signs_in(accounts, "boss", PASSWORD, now)
+    with dbm.session_scope(accounts) as s:
+        from tracker.user_admin import set_organisation
+
+        set_organisation(s, Actor("boss", "admin"), "expert", "重庆大学")
+    code, out, err = mtx(accounts, capsys, "list", "--json")
+    assert code == 0, err
+    rows = {r["username"]: r for r in json.loads(out)}
+    locked_until = sql(accounts, "SELECT locked_until FROM users WHERE username = 'entA'")[0][0]
+    assert rows["entA"]["locked"] and rows["entA"]["failed_logins"] == MAX_FAILED
+    assert rows["entA"]["locked_until"][:19] == str(locked_until)[:19].replace(" ", "T")  # as stored (UTC)
+    assert rows["entA"]["enterprise"] == "示例甲科技（虚构）" and rows["expert"]["organisation"] == "重庆大学"
+    assert rows["expert"]["must_change_password"] and not rows["boss"]["must_change_password"]
+    assert not rows["deputy"]["active"] and rows["boss"]["last_sign_in_at"] is not None
+    code, out, _ = mtx(accounts, capsys, "list")
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert "locked 已锁定" in lines["entA"] and f"{MAX_FAILED} failed" in lines["entA"]
+    assert "须改密码" in lines["expert"] and "重庆大学" in lines["expert"]
+    assert "disabled 已停用" in lines["deputy"] and "最近登录" in lines["boss"] and "未登录" in lines["expert"]

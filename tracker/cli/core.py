@@ -155,18 +155,31 @@ def users_activate(ctx: typer.Context, username: str = typer.Argument(..., metav
 
 @users_app.command("list")
 def users_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
-    """列出用户 / list users (administrators only)."""
-    from tracker.users import list_users
+    """列出用户 / list users (administrators only): role, enterprise or organisation, state (active, disabled,
+    locked until), failed sign-ins, a password change due, the last sign-in — what 用户管理 shows."""
+    from tracker.user_admin import user_table
 
     with open_session(ctx) as session:
-        users = list_users(session, resolve_actor(session, state(ctx).user))
-        rows = [{"username": u.username, "role": u.role, "enterprise_id": u.enterprise_id, "active": u.is_active}
-                for u in users]
+        rows = user_table(session, resolve_actor(session, state(ctx).user))
     if as_json:
-        emit_json(rows)
-    else:
-        for r in rows:
-            typer.echo(f"{r['username']:<20} {r['role']:<11} {'active' if r['active'] else 'disabled'}")
+        emit_json([{k: r[k] for k in ("username", "display_name", "role", "enterprise", "uscc", "organisation",
+                                       "active", "locked", "locked_until", "failed_logins", "must_change_password",
+                                       "last_sign_in_at")} for r in rows])
+        return
+    for r in rows:
+        if not r["active"]:
+            condition = "disabled 已停用"
+        elif r["locked"]:
+            condition = f"locked 已锁定 until {r['locked_until']:%Y-%m-%d %H:%M} UTC"
+        else:
+            condition = "active 正常"
+        notes = [f"{r['failed_logins']} failed 次失败" if r["failed_logins"] else "",
+                 "must change password 须改密码" if r["must_change_password"] else "",
+                 f"last sign-in 最近登录 {r['last_sign_in_at']:%Y-%m-%d %H:%M} UTC" if r["last_sign_in_at"] else
+                 "never signed in 未登录"]
+        where = r["enterprise"] or r["organisation"] or ""
+        typer.echo(f"{r['username']:<20} {r['role']:<11} {where:<24} {condition}"
+                   + "".join(f"; {n}" for n in notes if n))
 
 
 @enterprises_app.command("list")
