@@ -80,6 +80,13 @@ class Fetch(Iterator[Page]):
         self.done = final
         return Page(self.stream, tuple(records), bookmark, final)
 
+    def close(self) -> None:
+        """Stop early: the steps' generator is closed (what it holds open, e.g. a ``git log``, ends)."""
+        self.done = True
+        close = getattr(self._steps, "close", None)  # steps are a generator, or a plain iterator of one page
+        if close is not None:
+            close()
+
     def records(self) -> Iterator[Record]:
         """All records of all pages (for callers that do not need page boundaries, e.g. tests)."""
         for page in self:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Date, Float, Integer, cast, func
+from sqlalchemy import Date, Float, Integer, Table, cast, delete, func
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -54,6 +56,19 @@ def seconds_between(start, end, dialect_name: str) -> ColumnElement:
         return func.extract("epoch", end - start)
     whole = cast(func.strftime("%s", end), Integer) - cast(func.strftime("%s", start), Integer)
     return whole + (cast(func.substr(end, 20), Float) - cast(func.substr(start, 20), Float))
+
+
+def empty_temporary(connection: Connection, table: Table) -> Table:
+    """``table`` (declared with ``prefixes=["TEMPORARY"]``) as this connection's own temporary table, created on
+    first use and emptied (PostgreSQL: also emptied at every commit; SQLite: in the connection's temp schema)."""
+    if connection.dialect.name == "postgresql":
+        ddl = str(CreateTable(table).compile(dialect=connection.dialect)).strip()
+        connection.exec_driver_sql(ddl.replace("CREATE TEMPORARY TABLE", "CREATE TEMPORARY TABLE IF NOT EXISTS", 1)
+                                   + " ON COMMIT DELETE ROWS")
+    else:
+        table.create(connection, checkfirst=True)
+    connection.execute(delete(table))
+    return table
 
 
 @dataclass(frozen=True)

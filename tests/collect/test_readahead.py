@@ -44,7 +44,10 @@ def test_at_most_one_page_waits_beside_the_one_being_read():
     source = Pages(100)
     reader = ReadAhead(iter(source), depth=1)
     assert next(reader) == 0
-    time.sleep(0.3)  # the producer runs ahead as far as it may
+    deadline = time.monotonic() + 10
+    while source.produced < 3 and time.monotonic() < deadline:  # the producer runs ahead as far as it may
+        time.sleep(0.01)
+    time.sleep(0.3)  # and no further
     # page 0 handed out, page 1 waiting in the queue, page 2 produced and waiting to be put
     assert source.produced == 3
     reader.close()

@@ -37,8 +37,7 @@ class ReadAhead(Iterator[T]):
         except BaseException as exc:  # handed to the consumer, raised there
             self._put((_ERROR, exc))
         finally:
-            steps = getattr(iterator, "_steps", iterator)  # a collector.base.Fetch: close its generator
-            close = getattr(steps, "close", None)
+            close = getattr(iterator, "close", None)  # a generator, or a collector.base.Fetch
             if close is not None:
                 try:
                     close()

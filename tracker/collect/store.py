@@ -9,7 +9,7 @@ import datetime as dt
 from operator import itemgetter
 from typing import Iterable, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Column, MetaData, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ import collector.records as rec
 from collector import registry
 from tracker.models import (Account, Commit, CommitIdentity, Issue, PullRequest, Release, Repository, RepositoryContributor,
                             RepositorySnapshot)
+from tracker.sqlutil import empty_temporary
 
 
 def _insert(session: Session, model):
@@ -151,6 +152,8 @@ COMMIT_COLUMNS = ("repository_id", "sha", "author_name", "author_email", "author
                   "committer_email", "committer_time", "author_account_id", "committer_account_id",
                   "author_identity_id", "is_bot", "is_merge", "message_title", "missing_since")
 _COMMIT_UPDATED = COMMIT_COLUMNS[2:]
+_STAGE = Table("mtx_commit_stage", MetaData(), *(Column(c.name, c.type) for c in Commit.__table__.columns
+                                                 if c.name in COMMIT_COLUMNS), prefixes=["TEMPORARY"])
 _UTC = dt.timezone.utc
 
 
@@ -259,14 +262,8 @@ def _write_commit_rows(session: Session, dialect: str, rows: list[tuple], update
         marks = ", ".join("?" * len(COMMIT_COLUMNS))
         connection.exec_driver_sql(f"INSERT INTO commits ({columns}) VALUES ({marks}) {conflict}", rows)
         return
-    # COPY into a per-connection staging table (emptied at commit), then one set-based upsert
-    connection.exec_driver_sql(
-        "CREATE TEMP TABLE IF NOT EXISTS mtx_commit_stage (repository_id integer, sha text, author_name text, "
-        "author_email text, author_time timestamptz, committer_name text, committer_email text, "
-        "committer_time timestamptz, author_account_id integer, committer_account_id integer, "
-        "author_identity_id integer, is_bot boolean, is_merge boolean, message_title text, missing_since timestamptz)"
-        " ON COMMIT DELETE ROWS")
-    connection.exec_driver_sql("TRUNCATE mtx_commit_stage")
+    # COPY into this connection's staging table (the commit columns, emptied at commit), then one set-based upsert
+    empty_temporary(connection, _STAGE)
     raw = connection.connection.dbapi_connection
     with raw.cursor() as cursor:
         with cursor.copy(f"COPY mtx_commit_stage ({columns}) FROM STDIN") as copy:

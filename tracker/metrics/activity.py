@@ -32,13 +32,12 @@ from typing import Callable, Iterable, Sequence
 from sqlalchemy import (BigInteger, Boolean, Column, Date, Integer, MetaData, String, Table, delete, exists, func, insert,
                         literal, select, text, true)
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql import Select
 
 from tracker.models import (ActivityDay, ActivityMonth, ActivityPending, ActivityPerson, ActivityScope, Commit,
                             CommitIdentity, CommunityRepository, UTCDateTime, utcnow)
 from tracker.people.attribution import commit_attribution
-from tracker.sqlutil import beijing_month, greatest, least
+from tracker.sqlutil import beijing_month, empty_temporary, greatest, least
 
 LOCK_KEY = 0x6D74785F61637476  # "mtx_actv": the aggregates' advisory lock on PostgreSQL
 ALL_SCOPE = "all"
@@ -99,13 +98,7 @@ _IN_COMMUNITY = Table("mtx_counted_community", _TEMP,
 def _temporary(session: Session, table: Table, select_: Select) -> Table:
     """``table`` (temporary, this connection's) holding exactly the rows of ``select_``."""
     connection = session.connection()
-    if _dialect(session) == "postgresql":
-        ddl = str(CreateTable(table).compile(dialect=connection.dialect)).strip()
-        connection.exec_driver_sql(ddl.replace("CREATE TEMPORARY TABLE", "CREATE TEMPORARY TABLE IF NOT EXISTS", 1)
-                                   + " ON COMMIT DELETE ROWS")
-    else:
-        table.create(connection, checkfirst=True)
-    connection.execute(delete(table))
+    empty_temporary(connection, table)
     connection.execute(insert(table).from_select([c.name for c in table.columns], select_))
     return table
 
@@ -350,7 +343,8 @@ def stale_scopes(session: Session) -> tuple[bool, list[int], list[str]]:
 
 def ensure_current(session: Session, progress: Progress | None = None, build: bool = True) -> str:
     """Build what is missing before a read: everything the first time (``build``), else the communities whose
-    repositories changed (their digests differ). Returns what was done: "current", "communities" or "all"."""
+    repositories changed (their digests differ), and settles what a killed run left pending. Returns what was done:
+    "current", "settled", "communities" or "all"."""
     never, changed, gone = stale_scopes(session)
     if never:
         if not build:
